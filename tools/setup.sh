@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Installs everything hotcc needs on a fresh Debian 12 machine, offline but for Debian's package
+# archive and the npm registry, and writes .bazelrc.deps, the machine-local rc file that points
+# Bazel at the local copies of its external repositories.
+#
+# Idempotent and quiet when there is nothing to do: tools/dev.sh and tools/test.sh call it first.
+# Every third-party input is pinned: Debian packages by exact version, source tarballs by sha256,
+# ibazel by tools/ibazel/package-lock.json (npm integrity hashes).
+set -euo pipefail
+
+workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${HOTCC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hotcc}"
+
+# Exact versions the build was verified with. A different candidate is an error, not a guess.
+readonly BAZEL_PACKAGES=(
+  bazel-bootstrap=4.2.3+ds-9   # Bazel 4.2.3, Debian's build; /usr/bin/bazel
+  bazel-rules-java=4.0.0-2     # @rules_java: Bazel registers JDK toolchains even for C++
+  bazel-platforms=0.0.2-2      # @platforms: abseil refers to @platforms//cpu:wasm32
+  bazel-skylib=1.0.3-2         # @bazel_skylib: abseil and our bool_flag
+)
+readonly TOOL_PACKAGES=(binutils dpkg-dev file g++ libbenchmark-dev procps)
+readonly ABSEIL_SOURCE=abseil=20220623.1-1+deb12u2
+readonly ABSEIL_ORIG=abseil_20220623.1.orig.tar.gz
+readonly ABSEIL_ORIG_SHA256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe
+readonly GOOGLETEST_SOURCE=googletest=1.12.1-0.2
+readonly GOOGLETEST_ORIG=googletest_1.12.1.orig.tar.gz
+readonly GOOGLETEST_ORIG_SHA256=81964fe578e9bd7c94dfdb09c8e4d6e6759e19967e397dbea48d1c10e45d0df2
+readonly IBAZEL_VERSION=0.28.0
+
+say() { echo "hotcc setup: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=0
+apt_update_once() {
+  if [[ $apt_updated -eq 0 ]]; then
+    say "apt-get update"
+    as_root apt-get update -qq || die "apt-get update failed; is the package archive reachable?"
+    apt_updated=1
+  fi
+}
+
+# Installs each NAME or NAME=VERSION that is not installed at that version.
+install_packages() {
+  local missing=() spec name version installed
+  for spec in "$@"; do
+    name="${spec%%=*}"
+    version="${spec#*=}"
+    [[ "$spec" == *=* ]] || version=""
+    installed="$(dpkg-query -W -f='${Status} ${Version}' "$name" 2>/dev/null || true)"
+    if [[ "$installed" != "install ok installed"* ]] ||
+       [[ -n "$version" && "$installed" != "install ok installed $version" ]]; then
+      missing+=("$spec")
+    fi
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  apt_update_once
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null ||
+    die "apt-get install ${missing[*]} failed (a pinned version may no longer be served:" \
+        "check 'apt-cache policy NAME' and update the pin in tools/setup.sh)"
+}
+
+# apt-get source needs deb-src entries. They are derived from the machine's own deb entries, so
+# the archive is whichever one this machine is configured for; no host is named here.
+ensure_deb_src() {
+  if grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d; then
+    return 0
+  fi
+  say "adding deb-src entries mirrored from the machine's deb entries"
+  local sources_file
+  for sources_file in /etc/apt/sources.list.d/*.sources; do
+    [[ -f "$sources_file" ]] || continue
+    sed -E 's/^Types:[[:space:]]*deb[[:space:]]*$/Types: deb-src/' "$sources_file" |
+      as_root tee "/etc/apt/sources.list.d/hotcc-src-$(basename "$sources_file")" >/dev/null
+  done
+  if [[ -f /etc/apt/sources.list ]]; then
+    sed -nE 's/^deb[[:space:]]/deb-src /p' /etc/apt/sources.list |
+      as_root tee /etc/apt/sources.list.d/hotcc-src.list >/dev/null
+  fi
+  apt_updated=0
+  apt_update_once
+}
+
+# Fetches a Debian source package, checks its upstream tarball, and prints the unpacked tree.
+fetch_source() {
+  local spec="$1" orig="$2" sha="$3" dir="$cache/src/${1%%=*}"
+  if [[ ! -f "$dir/.verified" ]]; then
+    ensure_deb_src
+    rm -rf "$dir" && mkdir -p "$dir"
+    say "apt-get source $spec"
+    (cd "$dir" && apt-get source -qq "$spec" >/dev/null 2>&1) ||
+      die "apt-get source $spec failed"
+    echo "$sha  $dir/$orig" | sha256sum --check --quiet ||
+      die "$orig does not match its pinned sha256 $sha"
+    touch "$dir/.verified"
+  fi
+  find "$dir" -mindepth 1 -maxdepth 1 -type d | head -n 1
+}
+
+install_ibazel() {
+  local installed
+  installed="$(command -v ibazel 2>/dev/null && ibazel version 2>/dev/null | head -n 1 || true)"
+  [[ "$installed" == *"$IBAZEL_VERSION"* ]] && return 0
+  say "installing ibazel $IBAZEL_VERSION from tools/ibazel/package-lock.json"
+  (cd "$workspace/tools/ibazel" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
+    die "npm ci in tools/ibazel failed"
+  local binary="$workspace/tools/ibazel/node_modules/@bazel/ibazel/bin/linux_amd64/ibazel"
+  [[ -x "$binary" ]] || die "the ibazel package has no $binary"
+  local bindir=/usr/local/bin
+  [[ -w "$bindir" ]] || { bindir="$HOME/.local/bin"; mkdir -p "$bindir"; }
+  install -m 0755 "$binary" "$bindir/ibazel"
+  [[ "$(command -v ibazel)" == "$bindir/ibazel" ]] ||
+    say "warning: $bindir is not first on PATH for ibazel"
+}
+
+write_bazelrc_deps() {
+  local abseil="$1" googletest="$2" rc="$workspace/.bazelrc.deps" tmp
+  tmp="$(mktemp "$rc.XXXXXX")"
+  cat >"$tmp" <<EOF
+# Written by tools/setup.sh for this machine; not committed. Each external repository that
+# WORKSPACE (or Bazel's own WORKSPACE suffix) would download is served from a local copy.
+common --override_repository=com_google_absl=$abseil
+common --override_repository=com_google_googletest=$googletest
+common --override_repository=bazel_skylib=/usr/share/bazel/tools/skylib
+common --override_repository=platforms=/usr/share/bazel/tools/platforms
+common --override_repository=rules_java=/usr/share/bazel/rules/java
+common --override_repository=rules_cc=$workspace/tools/offline/rules_cc
+common --override_repository=remote_coverage_tools=$workspace/tools/offline/remote_coverage_tools
+EOF
+  if cmp -s "$tmp" "$rc"; then rm -f "$tmp"; else mv "$tmp" "$rc"; say "wrote .bazelrc.deps"; fi
+}
+
+main() {
+  [[ "$(uname -m)" == x86_64 ]] || die "hotcc is set up for x86-64 Linux; this is $(uname -m)"
+  install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
+  # A machine may already have Node.js from elsewhere, with npm bundled: Debian's npm would
+  # conflict with it, so it is installed only where there is no npm at all.
+  command -v npm >/dev/null 2>&1 || install_packages nodejs npm
+  local abseil googletest
+  abseil="$(fetch_source "$ABSEIL_SOURCE" "$ABSEIL_ORIG" "$ABSEIL_ORIG_SHA256")"
+  googletest="$(fetch_source "$GOOGLETEST_SOURCE" "$GOOGLETEST_ORIG" "$GOOGLETEST_ORIG_SHA256")"
+  install_ibazel
+  write_bazelrc_deps "$abseil" "$googletest"
+}
+
+main "$@"
