@@ -1,0 +1,107 @@
+// The hot binding: libupdate.so and libview.so loaded through reload/.
+
+#include <stdlib.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "app/libraries.h"
+#include "libs/shared/modules.h"
+#include "reload/hot_reloader.h"
+#include "tools/cpp/runfiles/runfiles.h"
+
+ABSL_FLAG(std::string, hot_dir, "",
+          "Load lib<name>.so for each hot library from this directory. Default: the workspace's "
+          "build outputs (bazel-bin/libs/<name>/lib<name>.so), found through the runfiles.");
+
+namespace hotcc::demo {
+namespace {
+
+using bazel::tools::cpp::runfiles::Runfiles;
+
+// Where lib<name>.so is: in --hot_dir, or where Bazel built it. A runfiles entry is a symlink
+// to the build output; the loader must watch the output's real directory, where each rebuild
+// puts a new file.
+absl::StatusOr<std::string> ModulePath(const std::string& package, const std::string& name) {
+  const std::string file_name = absl::StrCat("lib", name, ".so");
+  const std::string hot_dir = absl::GetFlag(FLAGS_hot_dir);
+  if (!hot_dir.empty()) return absl::StrCat(hot_dir, "/", file_name);
+  std::string error;
+  std::unique_ptr<Runfiles> runfiles(Runfiles::Create(program_invocation_name, &error));
+  if (runfiles == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " without --hot_dir (",
+                                            error, "); pass --hot_dir=DIR"));
+  }
+  const std::string link = runfiles->Rlocation(absl::StrCat("hotcc/", package, "/", file_name));
+  char* real = realpath(link.c_str(), nullptr);
+  if (real == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " in the runfiles (",
+                                            link, "); build it or pass --hot_dir=DIR"));
+  }
+  std::string path = real;
+  free(real);
+  return path;
+}
+
+template <typename Api, typename Call>
+absl::Status RetryAfterRollback(const HotModule<Api>& module, Call call) {
+  absl::Status status = call();
+  if (absl::IsAborted(status) && module.version() > 0) status = call();
+  return status;
+}
+
+class HotLibraries final : public Libraries {
+ public:
+  HotLibraries(std::unique_ptr<HotReloader> reloader, HotModule<UpdateApi> update,
+               HotModule<ViewApi> view)
+      : reloader_(std::move(reloader)), update_(update), view_(view) {}
+
+  // A call that crashed was rolled back (and logged) by the loader, with the state restored:
+  // run it again on the version rolled back to, so that the tick still happens.
+  absl::Status Update(State& state, Rng& rng) override {
+    return RetryAfterRollback(update_, [&] {
+      return update_.CallRestoring("update_state", state,
+                                   [&](const UpdateApi& api) { api.update_state(state, rng); });
+    });
+  }
+
+  absl::StatusOr<std::string> View(const State& state) override {
+    std::string line;
+    absl::Status status = RetryAfterRollback(view_, [&] {
+      return view_.Call("view_state", [&](const ViewApi& api) { line = api.view_state(state); });
+    });
+    if (!status.ok()) return status;
+    return line;
+  }
+
+  bool WaitUntil(absl::Time deadline, int wake_fd) override {
+    return reloader_->WaitUntil(deadline, wake_fd);
+  }
+
+ private:
+  std::unique_ptr<HotReloader> reloader_;
+  HotModule<UpdateApi> update_;
+  HotModule<ViewApi> view_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries() {
+  absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create();
+  if (!reloader.ok()) return reloader.status();
+  absl::StatusOr<std::string> update_path = ModulePath("libs/update", "update");
+  if (!update_path.ok()) return update_path.status();
+  absl::StatusOr<std::string> view_path = ModulePath("libs/view", "view");
+  if (!view_path.ok()) return view_path.status();
+  absl::StatusOr<HotModule<UpdateApi>> update =
+      (*reloader)->Add<UpdateApi>("update", *update_path, HOTCC_INTERFACE_FINGERPRINT);
+  if (!update.ok()) return update.status();
+  absl::StatusOr<HotModule<ViewApi>> view =
+      (*reloader)->Add<ViewApi>("view", *view_path, HOTCC_INTERFACE_FINGERPRINT);
+  if (!view.ok()) return view.status();
+  return std::make_unique<HotLibraries>(*std::move(reloader), *update, *view);
+}
+
+}  // namespace hotcc::demo

@@ -1,0 +1,39 @@
+// The static binding: direct calls into the linked libraries. Nothing of reload/ is linked.
+
+#include <poll.h>
+
+#include "app/libraries.h"
+#include "libs/update/update.h"
+#include "libs/view/view.h"
+
+namespace hotcc::demo {
+namespace {
+
+class LinkedLibraries final : public Libraries {
+ public:
+  absl::Status Update(State& state, Rng& rng) override {
+    update_state(state, rng);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> View(const State& state) override { return view_state(state); }
+
+  bool WaitUntil(absl::Time deadline, int wake_fd) override {
+    while (true) {
+      const absl::Duration remaining = deadline - absl::Now();
+      if (remaining <= absl::ZeroDuration()) return false;
+      pollfd wake = {wake_fd, POLLIN, 0};
+      const int timeout_ms =
+          static_cast<int>(absl::ToInt64Milliseconds(remaining + absl::Microseconds(999)));
+      if (poll(&wake, 1, timeout_ms) > 0) return true;
+    }
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries() {
+  return std::make_unique<LinkedLibraries>();
+}
+
+}  // namespace hotcc::demo

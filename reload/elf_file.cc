@@ -1,0 +1,225 @@
+#include "reload/elf_file.h"
+
+#include <cxxabi.h>
+#include <elf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "reload/status_util.h"
+
+namespace hotcc {
+namespace {
+
+// Reads exactly `length` bytes at `offset`. The caller has checked the range against the size
+// it validated, so a short read means the file shrank under us.
+absl::Status ReadExactly(int fd, void* out, size_t length, off_t offset, const std::string& path) {
+  auto* cursor = static_cast<char*>(out);
+  while (length > 0) {
+    const ssize_t n = pread(fd, cursor, length, offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return PosixError(errno, "cannot read", path);
+    if (n == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": file shrank while being read (still being written?)"));
+    }
+    cursor += n;
+    length -= static_cast<size_t>(n);
+    offset += n;
+  }
+  return absl::OkStatus();
+}
+
+// Whether [offset, offset + count * entry_size) lies inside a file of `size` bytes, without
+// overflowing on hostile header values.
+bool TableFits(std::uint64_t offset, std::uint64_t count, std::uint64_t entry_size,
+               std::uint64_t size) {
+  if (offset > size) return false;
+  if (entry_size != 0 && count > (size - offset) / entry_size) return false;
+  return true;
+}
+
+absl::Status Truncated(const std::string& path, absl::string_view what, off_t size) {
+  return absl::FailedPreconditionError(
+      absl::StrCat(path, ": truncated ELF: ", what, " lies past the end of the file (", size,
+                   " bytes); it is probably still being written"));
+}
+
+std::string MachineName(std::uint16_t machine) {
+  switch (machine) {
+    case EM_386: return "x86 (32-bit)";
+    case EM_ARM: return "ARM (32-bit)";
+    case EM_AARCH64: return "AArch64";
+    case EM_RISCV: return "RISC-V";
+    case EM_PPC64: return "PowerPC 64";
+    case EM_S390: return "s390";
+    default: return absl::StrCat("machine ", machine);
+  }
+}
+
+std::string Demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> demangled(
+      abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
+  return status == 0 && demangled ? std::string(demangled.get()) : std::string(name);
+}
+
+absl::StatusOr<Elf64_Ehdr> ReadHeader(int fd, const std::string& path) {
+  Elf64_Ehdr header;
+  HOTCC_RETURN_IF_ERROR(ReadExactly(fd, &header, sizeof(header), 0, path));
+  return header;
+}
+
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadTable(int fd, std::uint64_t offset, std::uint64_t count,
+                                         const std::string& path) {
+  std::vector<T> table(count);
+  HOTCC_RETURN_IF_ERROR(ReadExactly(fd, table.data(), count * sizeof(T), offset, path));
+  return table;
+}
+
+}  // namespace
+
+FileIdentity IdentityOf(const struct stat& st) {
+  auto nanoseconds = [](const timespec& time) {
+    return static_cast<std::int64_t>(time.tv_sec) * 1000000000 + time.tv_nsec;
+  };
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, nanoseconds(st.st_mtim),
+                      nanoseconds(st.st_ctim)};
+}
+
+absl::Status ValidateSharedObject(int fd, off_t size, const std::string& path) {
+  if (size == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": empty file (0 bytes)"));
+  }
+  unsigned char ident[EI_NIDENT] = {};
+  const size_t ident_length = std::min<size_t>(EI_NIDENT, static_cast<size_t>(size));
+  HOTCC_RETURN_IF_ERROR(ReadExactly(fd, ident, ident_length, 0, path));
+  if (ident_length < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not an ELF file (no ELF magic in the first bytes)"));
+  }
+  if (static_cast<size_t>(size) < sizeof(Elf64_Ehdr)) {
+    return Truncated(path, "the ELF header", size);
+  }
+  if (ident[EI_CLASS] != ELFCLASS64 || ident[EI_DATA] != ELFDATA2LSB) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": wrong architecture: not a 64-bit little-endian ELF file; this is x86-64"));
+  }
+  absl::StatusOr<Elf64_Ehdr> header = ReadHeader(fd, path);
+  if (!header.ok()) return header.status();
+  if (header->e_machine != EM_X86_64) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": wrong architecture: built for ",
+                                                   MachineName(header->e_machine),
+                                                   "; this process is x86-64"));
+  }
+  if (header->e_type != ET_DYN) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": not a shared object (ELF type ", header->e_type,
+        "); build it with hot_cc_library, which links lib<name>.so with linkshared"));
+  }
+  const auto file_size = static_cast<std::uint64_t>(size);
+  if (header->e_phentsize != sizeof(Elf64_Phdr) || header->e_phnum == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no usable program headers"));
+  }
+  if (!TableFits(header->e_phoff, header->e_phnum, sizeof(Elf64_Phdr), file_size)) {
+    return Truncated(path, "the program header table", size);
+  }
+  // The linker writes the section header table last, so its presence is the best sign that
+  // the file is complete.
+  if (header->e_shnum == 0 ||
+      !TableFits(header->e_shoff, header->e_shnum, sizeof(Elf64_Shdr), file_size)) {
+    return Truncated(path, "the section header table", size);
+  }
+  absl::StatusOr<std::vector<Elf64_Phdr>> segments =
+      ReadTable<Elf64_Phdr>(fd, header->e_phoff, header->e_phnum, path);
+  if (!segments.ok()) return segments.status();
+  for (const Elf64_Phdr& segment : *segments) {
+    if (segment.p_type == PT_LOAD && !TableFits(segment.p_offset, 1, segment.p_filesz, file_size)) {
+      return Truncated(path, "a loadable segment", size);
+    }
+  }
+  absl::StatusOr<std::vector<Elf64_Shdr>> sections =
+      ReadTable<Elf64_Shdr>(fd, header->e_shoff, header->e_shnum, path);
+  if (!sections.ok()) return sections.status();
+  for (const Elf64_Shdr& section : *sections) {
+    if (section.sh_type != SHT_NOBITS && !TableFits(section.sh_offset, 1, section.sh_size, file_size)) {
+      return Truncated(path, "a section", size);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<UnloadHazards> ReadUnloadHazards(int fd, off_t size, const std::string& path) {
+  (void)size;  // Validated by the caller; every read below stays within the tables it checked.
+  absl::StatusOr<Elf64_Ehdr> header = ReadHeader(fd, path);
+  if (!header.ok()) return header.status();
+  absl::StatusOr<std::vector<Elf64_Shdr>> sections =
+      ReadTable<Elf64_Shdr>(fd, header->e_shoff, header->e_shnum, path);
+  if (!sections.ok()) return sections.status();
+
+  UnloadHazards hazards;
+  for (const Elf64_Shdr& section : *sections) {
+    if (section.sh_type == SHT_DYNAMIC) {
+      absl::StatusOr<std::vector<Elf64_Dyn>> entries = ReadTable<Elf64_Dyn>(
+          fd, section.sh_offset, section.sh_size / sizeof(Elf64_Dyn), path);
+      if (!entries.ok()) return entries.status();
+      for (const Elf64_Dyn& entry : *entries) {
+        if (entry.d_tag == DT_FLAGS_1 && (entry.d_un.d_val & DF_1_NODELETE) != 0) {
+          hazards.nodelete = true;
+        }
+      }
+    }
+    if (section.sh_type != SHT_DYNSYM || section.sh_link >= sections->size()) continue;
+    const Elf64_Shdr& strings_section = (*sections)[section.sh_link];
+    absl::StatusOr<std::vector<Elf64_Sym>> symbols =
+        ReadTable<Elf64_Sym>(fd, section.sh_offset, section.sh_size / sizeof(Elf64_Sym), path);
+    if (!symbols.ok()) return symbols.status();
+    absl::StatusOr<std::vector<char>> strings =
+        ReadTable<char>(fd, strings_section.sh_offset, strings_section.sh_size, path);
+    if (!strings.ok()) return strings.status();
+    strings->push_back('\0');  // Terminate the last name even in a malformed table.
+    for (const Elf64_Sym& symbol : *symbols) {
+      if (symbol.st_name >= strings->size()) continue;
+      const char* name = strings->data() + symbol.st_name;
+      if (ELF64_ST_BIND(symbol.st_info) == STB_GNU_UNIQUE) {
+        hazards.unique_symbols.push_back(Demangle(name));
+      }
+      if (symbol.st_shndx == SHN_UNDEF && (std::strcmp(name, "__cxa_thread_atexit_impl") == 0 ||
+                                           std::strcmp(name, "__cxa_thread_atexit") == 0)) {
+        hazards.thread_local_destructors = true;
+      }
+    }
+  }
+  return hazards;
+}
+
+std::string UnloadHazards::Explain() const {
+  std::vector<std::string> reasons;
+  if (!unique_symbols.empty()) {
+    reasons.push_back(absl::StrCat(
+        "it defines STB_GNU_UNIQUE symbols, which glibc never unloads: ",
+        absl::StrJoin(unique_symbols, ", "),
+        " (inline or template statics; compile with -fno-gnu-unique, as hot_cc_library does, "
+        "or move the state into the app)"));
+  }
+  if (nodelete) {
+    reasons.push_back(
+        "it is marked NODELETE (DF_1_NODELETE: linked with -z nodelete or opened with "
+        "RTLD_NODELETE); remove that flag");
+  }
+  if (thread_local_destructors) {
+    reasons.push_back(
+        "it registers thread_local destructors (__cxa_thread_atexit_impl), and glibc keeps it "
+        "until every thread that used one exits; move thread_local objects into the app");
+  }
+  return absl::StrJoin(reasons, "; ");
+}
+
+}  // namespace hotcc

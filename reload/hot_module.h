@@ -1,0 +1,71 @@
+// File: reload/hot_module.h
+//
+// `HotModule<Api>`: a typed handle to one hot module, for calling into it. Made by
+// `HotReloader::Add<Api>` (reload/hot_reloader.h, which explains the whole loader).
+//
+//   absl::Status status = view.Call("view_state", [&](const ViewApi& api) {
+//     line = api.view_state(state);
+//   });
+//   absl::Status status = update.CallRestoring("update_state", state, [&](const UpdateApi& api) {
+//     api.update_state(state, rng);   // a crash here puts `state` back as it was
+//   });
+
+#ifndef HOTCC_RELOAD_HOT_MODULE_H_
+#define HOTCC_RELOAD_HOT_MODULE_H_
+
+#include <type_traits>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "reload/module_slot.h"
+#include "reload/reader_registry.h"
+
+namespace hotcc {
+
+// A cheap, copyable handle; the HotReloader that made it must outlive it.
+template <typename Api>
+class HotModule {
+ public:
+  static_assert(std::is_trivially_copyable_v<Api>, "Api must be a plain table of pointers");
+
+  explicit HotModule(ModuleSlot* slot) : slot_(slot) {}
+
+  // Calls `fn(const Api&)` with the current version's table, guarded against crashes: a fault
+  // rolls the module back to its last good version and returns Aborted naming `function` and
+  // the fault (see ModuleSlot::Call). Use for calls that change nothing the caller owns, or
+  // whose changes the caller can live with.
+  template <typename Fn>
+  absl::Status Call(absl::string_view function, Fn&& fn) {
+    return slot_->Call(
+        function, [&](const void* api) { fn(*static_cast<const Api*>(api)); }, [] {});
+  }
+
+  // Like Call, but copies `state` first and assigns the copy back if the call faults, so the
+  // caller's state is exactly as it was before the call.
+  template <typename State, typename Fn>
+  absl::Status CallRestoring(absl::string_view function, State& state, Fn&& fn) {
+    const State before = state;
+    return slot_->Call(
+        function, [&](const void* api) { fn(*static_cast<const Api*>(api)); },
+        [&] { state = before; });
+  }
+
+  // Calls `fn(const Api&)` without crash protection: the cheapest safe call, for hot loops.
+  // Still safe against a concurrent reload. Requires a loaded version (version() > 0).
+  template <typename Fn>
+  decltype(auto) CallUnguarded(Fn&& fn) const {
+    ReadSection section;
+    return std::forward<Fn>(fn)(*static_cast<const Api*>(slot_->CurrentApi()));
+  }
+
+  int version() const { return slot_->version(); }
+  ModuleSlot& slot() const { return *slot_; }
+
+ private:
+  ModuleSlot* slot_;
+};
+
+}  // namespace hotcc
+
+#endif  // HOTCC_RELOAD_HOT_MODULE_H_

@@ -1,0 +1,142 @@
+// File: reload/hot_reloader.h
+//
+// hotcc's loader: keeps a running process on the newest good build of its hot modules.
+//
+// LIFECYCLE
+//   1. Add      The host names each module (lib<name>.so and its function-table type) and the
+//               file to load; the first version is loaded at once.
+//   2. Watch    The host waits between its units of work in `WaitUntil`. Meanwhile the loader
+//               learns of new builds from inotify on the modules' directories (a burst of writes
+//               settles first), or, under `ibazel run` with IBAZEL_NOTIFY_CHANGES=y, from
+//               ibazel's "IBAZEL_BUILD_COMPLETED SUCCESS" on stdin. No polling: an idle host
+//               sleeps in poll(2).
+//   3. Load     validate (a complete x86-64 ELF shared object; a half-written file is retried at
+//               the next event) -> copy (into a private 0700 directory, O_EXCL) -> open (dlopen
+//               RTLD_NOW, then the copy's name is removed) -> verify (entry point, ABI version,
+//               interface fingerprint, table size) -> swap (one atomic store; the old version
+//               stays until no thread is inside it).
+//   4. Call     `HotModule<Api>::Call` runs a function of the current table; a crash in it
+//               (SIGSEGV, SIGBUS, SIGFPE, SIGILL, an escaping exception) restores the caller's
+//               state (CallRestoring) and rolls back to the last version that completed a call.
+//   5. Unload   A replaced version is dlclosed once no thread is inside it, and the loader checks
+//               that its image is gone; if not, it says why (STB_GNU_UNIQUE symbols by name,
+//               NODELETE, thread_local destructors) and how to fix it.
+//
+// GUARANTEES
+//   - A module that fails any check never runs; the previous one keeps running; the host's
+//     state is untouched. Each refusal is one "hotcc: " line naming the module, the file, the
+//     cause and the OS error: missing file, permission denied, empty file, not ELF, truncated,
+//     wrong architecture, no entry point, unresolved symbol, ABI or fingerprint mismatch.
+//   - Calls from many threads are safe during a swap, with no lock on the call path.
+//   - At most two versions of a module are mapped (current and rollback target); the private
+//     directory holds no file after a load, and is removed at exit (or at the next start, after
+//     a crash or kill).
+//   - Each load reports its version and the microseconds of each stage:
+//       hotcc: view: reloaded v2 from .../libview.so (seen 412us, validated 21us, copied 35us,
+//              opened 190us, verified 2us, swapped 4us); v1 unloaded and unmapped
+//
+// NOT HANDLED
+//   - A module that hangs (an endless loop) hangs its caller: there is no watchdog.
+//   - A module that scribbles over memory it does not own before crashing may have damaged more
+//     than the state that CallRestoring puts back.
+//   - Modules must hold no state (see tools/hot_cc_library.bzl); the build checks it.
+//
+// HOST EXAMPLE
+//   absl::StatusOr<std::unique_ptr<hotcc::HotReloader>> reloader = hotcc::HotReloader::Create();
+//   absl::StatusOr<hotcc::HotModule<ViewApi>> view = (*reloader)->Add<ViewApi>(
+//       "view", "bazel-bin/libs/view/libview.so", HOTCC_INTERFACE_FINGERPRINT);
+//   while (running) {
+//     std::string line;
+//     view->Call("view_state", [&](const ViewApi& api) { line = api.view_state(state); });
+//     (*reloader)->WaitUntil(absl::Now() + absl::Milliseconds(500));  // reloads happen here
+//   }
+//
+// MODULE EXAMPLE (libs/view/view.cc, built by hot_cc_library(name = "view"))
+//   std::string view_state(const State& state) { return "tick " + std::to_string(state.tick); }
+//   HOTCC_DEFINE_MODULE(view, ViewApi, {&view_state})
+
+#ifndef HOTCC_RELOAD_HOT_RELOADER_H_
+#define HOTCC_RELOAD_HOT_RELOADER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "reload/hot_module.h"
+#include "reload/module_slot.h"
+#include "reload/private_dir.h"
+
+namespace hotcc {
+
+class HotReloader {
+ public:
+  struct Options {
+    // Reload on ibazel's build-completed notifications on stdin rather than on file events.
+    // Defaults to whether ibazel asked for them (IBAZEL_NOTIFY_CHANGES=y).
+    bool ibazel_notifications = IbazelAskedForNotifications();
+    // How long a module's file must be quiet after an event before it is loaded, so that a
+    // burst of writes yields one load of the final file.
+    absl::Duration settle = absl::Milliseconds(5);
+    // Where the private directory for module copies goes; empty: PrivateDir::DefaultBase().
+    std::string private_dir_base;
+    // Receives every report line; empty: LogToStderr.
+    LogSink log;
+  };
+
+  static bool IbazelAskedForNotifications();
+
+  // Creates the private directory and the inotify instance. Fails with their errno.
+  static absl::StatusOr<std::unique_ptr<HotReloader>> Create(Options options);
+  static absl::StatusOr<std::unique_ptr<HotReloader>> Create() { return Create(Options()); }
+
+  // Unloads every module and removes the private directory. No thread may still be calling.
+  ~HotReloader();
+  HotReloader(const HotReloader&) = delete;
+  HotReloader& operator=(const HotReloader&) = delete;
+
+  // Adds the module `name` whose function table has type `Api`, to be loaded from `path`,
+  // which the host was built against with `interface_fingerprint` (HOTCC_INTERFACE_FINGERPRINT).
+  // Loads it now and starts watching `path`'s directory. Fails if that first load fails.
+  template <typename Api>
+  absl::StatusOr<HotModule<Api>> Add(std::string name, std::string path,
+                                     std::uint64_t interface_fingerprint) {
+    absl::StatusOr<ModuleSlot*> slot = AddSlot(ModuleSpec{
+        std::move(name), std::move(path), sizeof(Api), interface_fingerprint});
+    if (!slot.ok()) return slot.status();
+    return HotModule<Api>(*slot);
+  }
+
+  // Sleeps until `deadline`, loading new builds of the modules as they appear. Returns true as
+  // soon as `wake_fd` (if not -1) is readable, false at the deadline. Call it from one thread.
+  bool WaitUntil(absl::Time deadline, int wake_fd = -1);
+
+  // Checks every module's file now and loads those that changed (what an ibazel build-completed
+  // notification does). Returns the first refusal, if any.
+  absl::Status ReloadChanged();
+
+  const PrivateDir& private_dir() const { return private_dir_; }
+
+ private:
+  struct Watched;
+
+  HotReloader(Options options, PrivateDir private_dir, int inotify_fd);
+  absl::StatusOr<ModuleSlot*> AddSlot(ModuleSpec spec);
+  void ReadFileEvents(absl::Time now);
+  void ReadIbazelNotifications();
+  void LoadSettledModules(absl::Time now);
+
+  const Options options_;
+  PrivateDir private_dir_;
+  const int inotify_fd_;  // -1 under ibazel notifications.
+  std::vector<std::unique_ptr<Watched>> modules_;
+  std::string stdin_buffer_;
+  bool stdin_open_ = true;
+};
+
+}  // namespace hotcc
+
+#endif  // HOTCC_RELOAD_HOT_RELOADER_H_

@@ -1,0 +1,331 @@
+#include "reload/module_slot.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "reload/fault_guard.h"
+#include "reload/module_abi.h"
+#include "reload/reader_registry.h"
+#include "reload/status_util.h"
+
+namespace hotcc {
+
+struct ModuleSlot::Version {
+  int number = 0;
+  SharedLibrary library;
+  const void* api = nullptr;
+  FileIdentity source;
+  UnloadHazards hazards;
+  // Set by the first call that completes: the version is then a rollback target.
+  std::atomic<bool> proven{false};
+};
+
+namespace {
+
+// Closes a file descriptor when it goes out of scope.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Copies `size` bytes from `from` to `to`, in the kernel where the file system allows it.
+absl::Status CopyFile(int from, int to, off_t size, const std::string& from_path,
+                      const std::string& to_path) {
+  off_t offset = 0;
+  while (offset < size) {
+    ssize_t copied = copy_file_range(from, &offset, to, nullptr, size - offset, 0);
+    if (copied < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
+      char buffer[1 << 16];
+      copied = pread(from, buffer, std::min<off_t>(sizeof(buffer), size - offset), offset);
+      if (copied > 0 && write(to, buffer, copied) != copied) {
+        return PosixError(errno, "cannot write", to_path);
+      }
+      if (copied > 0) offset += copied;
+    }
+    if (copied < 0 && errno == EINTR) continue;
+    if (copied < 0) return PosixError(errno, "cannot copy", from_path);
+    if (copied == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(from_path, ": file shrank while being copied (still being written?)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OpenError(int error_number, const std::string& path) {
+  if (error_number == ENOENT) {
+    return absl::NotFoundError(absl::StrCat(
+        path, ": missing file (", std::strerror(error_number),
+        "); build it, e.g. `bazel build //libs/...`"));
+  }
+  return PosixError(error_number, "cannot open", path);
+}
+
+std::string Micros(absl::Duration duration) {
+  return absl::StrCat(absl::ToInt64Microseconds(duration), "us");
+}
+
+}  // namespace
+
+void LogToStderr(absl::string_view line) {
+  const std::string text = absl::StrCat("hotcc: ", line, "\n");
+  // One write: a line never interleaves with another thread's.
+  ssize_t ignored = write(STDERR_FILENO, text.data(), text.size());
+  (void)ignored;
+}
+
+ModuleSlot::ModuleSlot(ModuleSpec spec, const PrivateDir* private_dir, LogSink log)
+    : spec_(std::move(spec)),
+      private_dir_(private_dir),
+      log_(log ? std::move(log) : LogSink(&LogToStderr)) {}
+
+ModuleSlot::~ModuleSlot() {
+  absl::MutexLock lock(&mu_);
+  Publish(nullptr);
+  if (rollback_) Unload(std::move(rollback_));
+  if (current_) Unload(std::move(current_));
+}
+
+absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
+    absl::Time change_seen, LoadTimings& timings) {
+  const std::string& path = spec_.path;
+  const absl::Time start = absl::Now();
+  const ScopedFd source(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (source.get() < 0) return OpenError(errno, path);
+  struct stat st;
+  if (fstat(source.get(), &st) != 0) return PosixError(errno, "cannot stat", path);
+  auto version = std::make_unique<Version>();
+  version->source = IdentityOf(st);
+  if (change_seen != absl::InfinitePast()) {
+    timings.seen = std::max(absl::ZeroDuration(),
+                            change_seen - absl::FromUnixNanos(version->source.mtime_ns));
+  }
+
+  HOTCC_RETURN_IF_ERROR(ValidateSharedObject(source.get(), st.st_size, path));
+  absl::StatusOr<UnloadHazards> hazards = ReadUnloadHazards(source.get(), st.st_size, path);
+  if (!hazards.ok()) return hazards.status();
+  version->hazards = *std::move(hazards);
+  const absl::Time validated = absl::Now();
+  timings.validated = validated - start;
+
+  // The copy's name is unique within the private directory: glibc identifies loaded objects by
+  // path, and must see each version as a new one.
+  version->number = next_version_;
+  const std::string copy_name = absl::StrCat("lib", spec_.name, ".v", version->number, ".so");
+  const std::string copy_path = private_dir_->PathOf(copy_name);
+  {
+    absl::StatusOr<int> copy_fd = private_dir_->CreateFile(copy_name);
+    if (!copy_fd.ok()) return copy_fd.status();
+    const ScopedFd copy(*copy_fd);
+    absl::Status copied = CopyFile(source.get(), copy.get(), st.st_size, path, copy_path);
+    if (!copied.ok()) {
+      private_dir_->RemoveFile(copy_name).IgnoreError();
+      return copied;
+    }
+  }
+  const absl::Time copied = absl::Now();
+  timings.copied = copied - validated;
+
+  absl::StatusOr<SharedLibrary> library = SharedLibrary::Open(copy_path);
+  // The mapping keeps the inode alive: the name is not needed once dlopen has returned.
+  private_dir_->RemoveFile(copy_name).IgnoreError();
+  if (!library.ok()) return Annotate(library.status(), path);
+  version->library = *std::move(library);
+  const absl::Time opened = absl::Now();
+  timings.opened = opened - copied;
+
+  const std::string entry_name = absl::StrCat(kModuleEntryPrefix, spec_.name);
+  absl::StatusOr<void*> entry = version->library.FindSymbol(entry_name.c_str());
+  if (!entry.ok()) {
+    return absl::NotFoundError(absl::StrCat(
+        path, ": no entry point ", entry_name, "; define it with HOTCC_DEFINE_MODULE(",
+        spec_.name, ", ...) (", entry.status().message(), ")"));
+  }
+  const ModuleHeader* header = nullptr;
+  absl::Status entered = RunGuarded([&] { header = reinterpret_cast<ModuleEntryFn>(*entry)(); });
+  if (!entered.ok()) return Annotate(entered, absl::StrCat(path, ": ", entry_name, " crashed"));
+  if (header == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", entry_name, " returned null"));
+  }
+  if (header->abi_version != kModuleAbiVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": module ABI version ", header->abi_version, ", the app expects ",
+        kModuleAbiVersion, ": rebuild the module and the app from the same reload/"));
+  }
+  if (header->interface_fingerprint != spec_.interface_fingerprint) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s: interface fingerprint %016x, the app has %016x: the shared types (libs/shared) "
+        "changed since the app was built: restart the app",
+        path, header->interface_fingerprint, spec_.interface_fingerprint));
+  }
+  if (header->api_size != spec_.api_size || header->api == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": function table of ", header->api_size, " bytes, the app expects ",
+        spec_.api_size, ": the module and the app disagree on its type"));
+  }
+  version->api = header->api;
+  timings.verified = absl::Now() - opened;
+  return version;
+}
+
+absl::Status ModuleSlot::Reload(absl::Time change_seen) {
+  absl::MutexLock lock(&mu_);
+  struct stat st;
+  if (stat(spec_.path.c_str(), &st) == 0) {
+    const FileIdentity identity = IdentityOf(st);
+    if (current_ && identity == current_->source) return absl::OkStatus();
+    if (identity == last_refused_) return last_refusal_;
+  }
+
+  LoadTimings timings;
+  absl::StatusOr<std::unique_ptr<Version>> loaded = LoadVersion(change_seen, timings);
+  if (!loaded.ok()) {
+    if (stat(spec_.path.c_str(), &st) == 0) last_refused_ = IdentityOf(st);
+    last_refusal_ = loaded.status();
+    const std::string kept =
+        current_ ? absl::StrCat("kept v", current_->number) : std::string("nothing loaded");
+    log_(absl::StrCat(spec_.name, ": ", kept, ", refused the new file: ",
+                      loaded.status().ToString()));
+    return loaded.status();
+  }
+  std::unique_ptr<Version> next = *std::move(loaded);
+  ++next_version_;
+
+  const absl::Time swap_start = absl::Now();
+  Publish(next.get());
+  timings.swapped = absl::Now() - swap_start;
+
+  // The previous version stays as the rollback target if it ever completed a call; the one it
+  // replaces, or the previous version itself if it never ran, is unloaded.
+  std::unique_ptr<Version> retired;
+  if (current_ && current_->proven.load(std::memory_order_relaxed)) {
+    retired = std::exchange(rollback_, std::move(current_));
+  } else {
+    retired = std::move(current_);
+  }
+  const bool first = next->number == 1;
+  current_ = std::move(next);
+  last_timings_ = timings;
+  const std::string unloaded = retired ? absl::StrCat("; ", Unload(std::move(retired))) : "";
+  log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
+                    " from ", spec_.path, " (seen ", Micros(timings.seen), ", validated ",
+                    Micros(timings.validated), ", copied ", Micros(timings.copied), ", opened ",
+                    Micros(timings.opened), ", verified ", Micros(timings.verified),
+                    ", swapped ", Micros(timings.swapped), ")", unloaded));
+  if (current_->hazards.any()) {
+    log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
+                      " will not unload: ", current_->hazards.Explain()));
+  }
+  return absl::OkStatus();
+}
+
+void ModuleSlot::Publish(Version* next) {
+  published_.exchange(next, std::memory_order_seq_cst);
+  ReaderRegistry::WaitForReadersToLeave();
+}
+
+std::string ModuleSlot::Unload(std::unique_ptr<Version> version) {
+  const int number = version->number;
+  const absl::Status closed = version->library.Close();
+  if (closed.ok()) return absl::StrCat("v", number, " unloaded and unmapped");
+  ++unload_failures_;
+  std::string why = version->hazards.Explain();
+  if (why.empty()) why = "no hazard found in the module itself: a library it depends on may pin it";
+  return absl::StrCat("v", number, " NOT unloaded: ", closed.message(), ": ", why);
+}
+
+absl::Status ModuleSlot::Call(absl::string_view function,
+                              absl::FunctionRef<void(const void* api)> call,
+                              absl::FunctionRef<void()> restore) {
+  int number = 0;
+  absl::Status fault;
+  const int depth = ReadSection::Depth();
+  {
+    // The version may only be touched inside the section: once it closes, a reload may free it.
+    ReadSection section;
+    Version* version = published_.load(std::memory_order_seq_cst);
+    if (version == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(spec_.name, ": no working version is loaded; waiting for a rebuild"));
+    }
+    number = version->number;
+    fault = RunGuarded([&] { call(version->api); });
+    if (fault.ok()) {
+      if (!version->proven.load(std::memory_order_relaxed)) {
+        version->proven.store(true, std::memory_order_relaxed);
+      }
+      return absl::OkStatus();
+    }
+    // A fault abandons the frames of any sections nested inside the call.
+    ReadSection::RestoreDepth(depth + 1);
+  }
+  restore();
+  return RollBack(number, function, fault);
+}
+
+absl::Status ModuleSlot::RollBack(int faulty_number, absl::string_view function,
+                                  const absl::Status& fault) {
+  absl::MutexLock lock(&mu_);
+  const std::string what = absl::StrCat(spec_.name, ": ", function, " in v", faulty_number,
+                                        " crashed: ", fault.message());
+  if (!current_ || current_->number != faulty_number) {
+    // Another thread rolled back already; this call's state was restored all the same.
+    return absl::AbortedError(absl::StrCat(what, "; state restored"));
+  }
+  // The faulty file is not loaded again until it changes.
+  last_refused_ = current_->source;
+  last_refusal_ = absl::AbortedError(what);
+  std::unique_ptr<Version> bad = std::move(current_);
+  current_ = std::move(rollback_);
+  Publish(current_.get());
+  const std::string unloaded = Unload(std::move(bad));
+  const std::string outcome =
+      current_ ? absl::StrCat("rolled back to v", current_->number)
+               : std::string("no earlier version to roll back to; calls fail until a rebuild");
+  log_(absl::StrCat(what, "; state restored; ", outcome, "; ", unloaded));
+  return absl::AbortedError(absl::StrCat(what, "; state restored; ", outcome));
+}
+
+const void* ModuleSlot::CurrentApi() const {
+  const Version* version = published_.load(std::memory_order_seq_cst);
+  return version != nullptr ? version->api : nullptr;
+}
+
+int ModuleSlot::version() const {
+  absl::MutexLock lock(&mu_);
+  return current_ ? current_->number : 0;
+}
+
+int ModuleSlot::loaded_versions() const {
+  absl::MutexLock lock(&mu_);
+  return (current_ ? 1 : 0) + (rollback_ ? 1 : 0);
+}
+
+int ModuleSlot::unload_failures() const {
+  absl::MutexLock lock(&mu_);
+  return unload_failures_;
+}
+
+LoadTimings ModuleSlot::last_timings() const {
+  absl::MutexLock lock(&mu_);
+  return last_timings_;
+}
+
+}  // namespace hotcc

@@ -1,0 +1,139 @@
+// File: reload/module_slot.h
+//
+// One hot module as the loader sees it: the versions of it that are loaded, the one that calls
+// go to, and the pipeline that replaces it. Untyped; reload/hot_module.h wraps it in a typed
+// `HotModule<Api>`, and reload/hot_reloader.h (start there) decides when to reload.
+//
+// Versions. A slot holds at most two loaded versions: `current`, which calls go to, and the
+// last version that completed a call, kept as the rollback target. Loading version N+1 keeps N
+// as the rollback target if N ever completed a call (otherwise N is dropped), and unloads the
+// older target. Every unload waits until no thread is inside the version, dlcloses it, and then
+// checks that its image is gone (see UnloadHazards for why it may not be).
+
+#ifndef HOTCC_RELOAD_MODULE_SLOT_H_
+#define HOTCC_RELOAD_MODULE_SLOT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "reload/elf_file.h"
+#include "reload/private_dir.h"
+#include "reload/shared_library.h"
+
+namespace hotcc {
+
+// Receives each line the loader reports, without the "hotcc: " prefix or a newline.
+using LogSink = std::function<void(absl::string_view line)>;
+
+// Writes "hotcc: <line>\n" to stderr in one write, so lines from threads never interleave.
+void LogToStderr(absl::string_view line);
+
+// What the host expects of a module.
+struct ModuleSpec {
+  // The module's name: its file is lib<name>.so and its entry point hotcc_module_<name>.
+  std::string name;
+  // The build output to load, e.g. bazel-bin/libs/view/libview.so.
+  std::string path;
+  // sizeof the host's function table type.
+  std::uint32_t api_size = 0;
+  // HOTCC_INTERFACE_FINGERPRINT as the host was compiled.
+  std::uint64_t interface_fingerprint = 0;
+};
+
+// How long each stage of a successful load took.
+struct LoadTimings {
+  absl::Duration seen;      // From the file's last write to the loader starting on it.
+  absl::Duration validated;
+  absl::Duration copied;
+  absl::Duration opened;
+  absl::Duration verified;
+  absl::Duration swapped;   // Publishing the table and waiting for callers of the old one.
+};
+
+class ModuleSlot {
+ public:
+  // `private_dir` must outlive the slot. `log` receives one line per event.
+  ModuleSlot(ModuleSpec spec, const PrivateDir* private_dir, LogSink log);
+  // Unloads every version. No thread may be calling into the module any more.
+  ~ModuleSlot();
+  ModuleSlot(const ModuleSlot&) = delete;
+  ModuleSlot& operator=(const ModuleSlot&) = delete;
+
+  // Loads spec.path if it is not the file the current version came from, verifies it and swaps
+  // it in; `change_seen` is when the caller learned that the file changed (InfinitePast: not
+  // prompted by a change, e.g. the first load; no "seen" time is reported). Returns OK when the
+  // new version runs, or when there was nothing new. On any failure the current version keeps
+  // running, nothing else changes, and the returned status (also logged, once per file) says
+  // which file, what was wrong and the OS error:
+  //   NotFound            the file is missing, or has no entry point;
+  //   PermissionDenied    the file cannot be read;
+  //   InvalidArgument     empty, not ELF, wrong architecture, not a shared object, ABI or
+  //                       fingerprint or table size mismatch;
+  //   FailedPrecondition  truncated (still being written: try again at the next change), or
+  //                       dlopen failed (unresolved symbol, missing dependency).
+  absl::Status Reload(absl::Time change_seen = absl::InfinitePast());
+
+  // Calls `call` with the current table, guarded by RunGuarded. If the call faults, runs
+  // `restore` (which must undo whatever the call changed), rolls back to the last version that
+  // completed a call, logs the module, `function`, the version and the fault, and returns the
+  // fault. Returns FailedPrecondition when no working version is loaded. Safe from any thread.
+  absl::Status Call(absl::string_view function, absl::FunctionRef<void(const void* api)> call,
+                    absl::FunctionRef<void()> restore);
+
+  // The current table for an unguarded call. Only valid inside a ReadSection that was opened
+  // before this call and is still open while the table is used; null if nothing is loaded.
+  const void* CurrentApi() const;
+
+  // The number of the version that calls go to (1 for the first load), or 0 if none.
+  int version() const;
+  // How many versions are mapped right now (at most 2).
+  int loaded_versions() const;
+  // How many unloads left the image mapped.
+  int unload_failures() const;
+  // Timings of the last successful load.
+  LoadTimings last_timings() const;
+
+  const ModuleSpec& spec() const { return spec_; }
+
+ private:
+  struct Version;
+
+  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen,
+                                                       LoadTimings& timings)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Publishes `next` (may be null), waits for callers of the previous one to leave.
+  void Publish(Version* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Unloads `version` (no longer published) and describes the outcome for the log.
+  std::string Unload(std::unique_ptr<Version> version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RollBack(int faulty_number, absl::string_view function, const absl::Status& fault);
+
+  const ModuleSpec spec_;
+  const PrivateDir* const private_dir_;
+  const LogSink log_;
+
+  // Calls read this without a lock (see reload/reader_registry.h).
+  std::atomic<Version*> published_{nullptr};
+
+  mutable absl::Mutex mu_;
+  std::unique_ptr<Version> current_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Version> rollback_ ABSL_GUARDED_BY(mu_);
+  int next_version_ ABSL_GUARDED_BY(mu_) = 1;
+  int unload_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  LoadTimings last_timings_ ABSL_GUARDED_BY(mu_);
+  // The last file refused, so that repeated events for it are not reported again.
+  FileIdentity last_refused_ ABSL_GUARDED_BY(mu_);
+  absl::Status last_refusal_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace hotcc
+
+#endif  // HOTCC_RELOAD_MODULE_SLOT_H_

@@ -1,0 +1,68 @@
+// File: reload/private_dir.h
+//
+// A directory that only this process writes to, for the copies of modules it loads.
+//
+// Loading a copy rather than the build output itself keeps Bazel free to replace the output
+// while the old version is mapped, and gives each version a path of its own, so glibc never
+// mistakes a new version for one it already has open. The directory is created with mkdtemp
+// (mode 0700, an unpredictable name), files in it are created with O_EXCL|O_NOFOLLOW, and it is
+// removed when the PrivateDir is destroyed. A process that was killed cannot remove its own:
+// `Create` removes leftovers of dead processes under the same base.
+//
+//   absl::StatusOr<PrivateDir> dir = PrivateDir::Create();
+//   absl::StatusOr<int> fd = dir->CreateFile("libview.3.so");   // write the copy, dlopen it,
+//   dir->RemoveFile("libview.3.so");                             // then remove it
+
+#ifndef HOTCC_RELOAD_PRIVATE_DIR_H_
+#define HOTCC_RELOAD_PRIVATE_DIR_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hotcc {
+
+class PrivateDir {
+ public:
+  // Creates `<base>/hotcc-<pid>-XXXXXX`. `base` defaults to $HOTCC_TMPDIR, else $TMPDIR, else
+  // /tmp; it must allow executable mappings (not mounted noexec), since modules are dlopened
+  // from it. First removes `hotcc-<pid>-*` directories in `base` owned by this user whose
+  // process no longer exists. Fails with the errno of mkdtemp.
+  static absl::StatusOr<PrivateDir> Create(absl::string_view base = "");
+
+  // The base directory `Create` uses by default.
+  static std::string DefaultBase();
+
+  PrivateDir(PrivateDir&& other) noexcept;
+  PrivateDir& operator=(PrivateDir&& other) noexcept;
+  PrivateDir(const PrivateDir&) = delete;
+  PrivateDir& operator=(const PrivateDir&) = delete;
+  // Removes the directory and everything left in it.
+  ~PrivateDir();
+
+  const std::string& path() const { return path_; }
+
+  // The absolute path of `name` inside the directory.
+  std::string PathOf(absl::string_view name) const;
+
+  // Creates `name` (a plain file name) for writing, mode 0600; fails if it exists. Returns an
+  // open file descriptor that the caller closes.
+  absl::StatusOr<int> CreateFile(absl::string_view name) const;
+
+  // Removes `name`; a file that is already gone is not an error.
+  absl::Status RemoveFile(absl::string_view name) const;
+
+  // The number of entries in the directory (for leak checks).
+  absl::StatusOr<int> CountEntries() const;
+
+ private:
+  explicit PrivateDir(std::string path) : path_(std::move(path)) {}
+
+  std::string path_;  // Empty once moved from.
+};
+
+}  // namespace hotcc
+
+#endif  // HOTCC_RELOAD_PRIVATE_DIR_H_
