@@ -61,8 +61,9 @@ absl::StatusOr<std::unique_ptr<HotReloader>> HotReloader::Create(Options options
     inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_fd < 0) return PosixError(errno, "inotify_init1", "for the module directories");
   } else {
-    // ibazel writes notifications to stdin; read them without ever blocking a tick.
-    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    // Read notifications without ever blocking a tick.
+    const int fd = options.notification_fd;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
   return std::unique_ptr<HotReloader>(
       new HotReloader(std::move(options), *std::move(private_dir), inotify_fd));
@@ -105,7 +106,9 @@ bool HotReloader::WaitUntil(absl::Time deadline, int wake_fd) {
 
     pollfd fds[3];
     int count = 0;
-    const int changes_fd = inotify_fd_ >= 0 ? inotify_fd_ : (stdin_open_ ? STDIN_FILENO : -1);
+    const int changes_fd = inotify_fd_ >= 0                ? inotify_fd_
+                           : notifications_open_ ? options_.notification_fd
+                                                 : -1;
     if (changes_fd >= 0) fds[count++] = {changes_fd, POLLIN, 0};
     if (wake_fd >= 0) fds[count++] = {wake_fd, POLLIN, 0};
     const int ready = poll(fds, count, ToPollTimeoutMs(wake_at - now));
@@ -158,17 +161,17 @@ void HotReloader::LoadSettledModules(absl::Time now) {
 void HotReloader::ReadIbazelNotifications() {
   char buffer[4096];
   while (true) {
-    const ssize_t length = read(STDIN_FILENO, buffer, sizeof(buffer));
+    const ssize_t length = read(options_.notification_fd, buffer, sizeof(buffer));
     if (length == 0) {
-      stdin_open_ = false;  // ibazel went away; nothing more will come.
+      notifications_open_ = false;  // ibazel went away; nothing more will come.
       return;
     }
     if (length < 0) return;  // EAGAIN: drained.
-    stdin_buffer_.append(buffer, static_cast<size_t>(length));
+    notification_buffer_.append(buffer, static_cast<size_t>(length));
     size_t newline;
-    while ((newline = stdin_buffer_.find('\n')) != std::string::npos) {
-      const std::string line = stdin_buffer_.substr(0, newline);
-      stdin_buffer_.erase(0, newline + 1);
+    while ((newline = notification_buffer_.find('\n')) != std::string::npos) {
+      const std::string line = notification_buffer_.substr(0, newline);
+      notification_buffer_.erase(0, newline + 1);
       absl::string_view outcome = line;
       if (!absl::ConsumePrefix(&outcome, "IBAZEL_BUILD_COMPLETED ")) continue;
       if (outcome == "SUCCESS") {

@@ -78,6 +78,8 @@ class HotReloader {
     // Reload on ibazel's build-completed notifications on stdin rather than on file events.
     // Defaults to whether ibazel asked for them (IBAZEL_NOTIFY_CHANGES=y).
     bool ibazel_notifications = IbazelAskedForNotifications();
+    // Where ibazel's notifications arrive: its pipe to our stdin.
+    int notification_fd = 0;
     // How long a module's file must be quiet after an event before it is loaded, so that a
     // burst of writes yields one load of the final file.
     absl::Duration settle = absl::Milliseconds(5);
@@ -133,8 +135,8 @@ class HotReloader {
   PrivateDir private_dir_;
   const int inotify_fd_;  // -1 under ibazel notifications.
   std::vector<std::unique_ptr<Watched>> modules_;
-  std::string stdin_buffer_;
-  bool stdin_open_ = true;
+  std::string notification_buffer_;
+  bool notifications_open_ = true;
 };
 
 }  // namespace hotcc

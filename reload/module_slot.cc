@@ -187,17 +187,19 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
 
 absl::Status ModuleSlot::Reload(absl::Time change_seen) {
   absl::MutexLock lock(&mu_);
-  struct stat st;
-  if (stat(spec_.path.c_str(), &st) == 0) {
-    const FileIdentity identity = IdentityOf(st);
-    if (current_ && identity == current_->source) return absl::OkStatus();
-    if (identity == last_refused_) return last_refusal_;
-  }
+  // What is at the path now; a missing file counts as one identity of its own.
+  auto identity_now = [&] {
+    struct stat st;
+    return stat(spec_.path.c_str(), &st) == 0 ? IdentityOf(st) : FileIdentity{};
+  };
+  const FileIdentity identity = identity_now();
+  if (current_ && identity == current_->source) return absl::OkStatus();
+  if (identity == last_refused_) return last_refusal_;
 
   LoadTimings timings;
   absl::StatusOr<std::unique_ptr<Version>> loaded = LoadVersion(change_seen, timings);
   if (!loaded.ok()) {
-    if (stat(spec_.path.c_str(), &st) == 0) last_refused_ = IdentityOf(st);
+    last_refused_ = identity_now();
     last_refusal_ = loaded.status();
     const std::string kept =
         current_ ? absl::StrCat("kept v", current_->number) : std::string("nothing loaded");

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -129,8 +130,9 @@ class ModuleSlot {
   int next_version_ ABSL_GUARDED_BY(mu_) = 1;
   int unload_failures_ ABSL_GUARDED_BY(mu_) = 0;
   LoadTimings last_timings_ ABSL_GUARDED_BY(mu_);
-  // The last file refused, so that repeated events for it are not reported again.
-  FileIdentity last_refused_ ABSL_GUARDED_BY(mu_);
+  // The last file refused (a default identity for a missing file), so that repeated events for
+  // it are not reported again.
+  std::optional<FileIdentity> last_refused_ ABSL_GUARDED_BY(mu_);
   absl::Status last_refusal_ ABSL_GUARDED_BY(mu_);
 };
 

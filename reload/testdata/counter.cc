@@ -1,0 +1,59 @@
+// The fixture module "counter". COUNTER_VERSION (set by each fixture package) picks the
+// behaviour: 1 and 2 step by 1 and 10; 3 is the crashy version, whose misbehave faults.
+// COUNTER_CHANGED_INTERFACE builds it against counter_api_changed.h instead of counter_api.h.
+
+#include <csignal>
+#include <stdexcept>
+
+#if COUNTER_CHANGED_INTERFACE
+#include "reload/testdata/counter_api_changed.h"
+#else
+#include "reload/testdata/counter_api.h"
+#endif
+
+namespace hotcc::testing {
+namespace {
+
+constexpr int kVersion = COUNTER_VERSION;
+constexpr std::int64_t kStep = kVersion == 2 ? 10 : 1;
+
+void Step(Counter& counter) {
+  counter.value += kStep;
+  counter.steps += 1;
+}
+
+int Version() { return kVersion; }
+
+void Misbehave(Counter& counter, Fault fault) {
+  if (kVersion != 3) return;
+  // Change the state first: the loader must put it back.
+  counter.value = -999;
+  counter.steps = -999;
+  // Volatile operands: g++ may rewrite 1 / x as a comparison, which never traps.
+  volatile int zero = 0;
+  volatile int seven = 7;
+  switch (fault) {
+    case Fault::kNone:
+      return;
+    case Fault::kSegv:
+      *static_cast<volatile int*>(nullptr) = 1;
+      return;
+    case Fault::kBus:
+      std::raise(SIGBUS);
+      return;
+    case Fault::kFpe:
+      counter.value = seven / zero;
+      return;
+    case Fault::kIll:
+      __builtin_trap();
+    case Fault::kException:
+      throw std::runtime_error("misbehave threw on purpose");
+  }
+}
+
+}  // namespace
+}  // namespace hotcc::testing
+
+HOTCC_DEFINE_MODULE(counter, hotcc::testing::CounterApi,
+                    {&hotcc::testing::Step, &hotcc::testing::Version,
+                     &hotcc::testing::Misbehave})
