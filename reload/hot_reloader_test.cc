@@ -1,0 +1,182 @@
+// Tests of when the loader reloads: inotify on the module's directory, a burst of partial
+// writes, ibazel's notifications, and an idle wait that burns no CPU.
+
+#include "reload/hot_reloader.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "reload/testdata/counter_api.h"
+#include "reload/testing/fixtures.h"
+
+namespace hotcc::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+class HotReloaderTest : public ::testing::Test {
+ protected:
+  HotReloaderTest() : module_path_(scratch_.PathOf("libcounter.so")) {
+    InstallFile(FixturePath("v1"), module_path_);
+  }
+
+  std::unique_ptr<HotReloader> MakeReloader(HotReloader::Options options = {}) {
+    options.log = log_.sink();
+    options.private_dir_base = scratch_.path();
+    absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create(options);
+    EXPECT_TRUE(reloader.ok()) << reloader.status();
+    return *std::move(reloader);
+  }
+
+  HotModule<CounterApi> AddCounter(HotReloader& reloader) {
+    absl::StatusOr<HotModule<CounterApi>> module =
+        reloader.Add<CounterApi>("counter", module_path_, HOTCC_INTERFACE_FINGERPRINT);
+    EXPECT_TRUE(module.ok()) << module.status();
+    return *module;
+  }
+
+  static int FixtureVersion(const HotModule<CounterApi>& module) {
+    return module.CallUnguarded([](const CounterApi& api) { return api.version(); });
+  }
+
+  // Waits in the reloader until `module` runs fixture `version`, for at most `limit`.
+  static bool WaitForVersion(HotReloader& reloader, const HotModule<CounterApi>& module,
+                             int version, absl::Duration limit = absl::Seconds(10)) {
+    const absl::Time deadline = absl::Now() + limit;
+    while (FixtureVersion(module) != version && absl::Now() < deadline) {
+      reloader.WaitUntil(std::min(deadline, absl::Now() + absl::Milliseconds(20)));
+    }
+    return FixtureVersion(module) == version;
+  }
+
+  ScratchDir scratch_;
+  const std::string module_path_;
+  LogCapture log_;
+};
+
+TEST_F(HotReloaderTest, LoadsANewBuildWhenItAppearsInTheDirectory) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddCounter(*reloader);
+  ASSERT_EQ(FixtureVersion(counter), 1);
+
+  std::thread builder([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    InstallFile(FixturePath("v2"), module_path_);
+  });
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  builder.join();
+  EXPECT_EQ(log_.Count("counter: reloaded v2"), 1) << log_.Dump();
+}
+
+TEST_F(HotReloaderTest, ABurstOfPartialWritesLoadsTheFinalFileOnce) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddCounter(*reloader);
+
+  // Write v2 in place in eight pieces, closing the file after each (each close is an event),
+  // as a slow writer would.
+  const std::string bytes = ReadFile(FixturePath("v2"));
+  std::thread writer([&] {
+    const size_t piece = bytes.size() / 8 + 1;
+    for (size_t offset = 0; offset < bytes.size(); offset += piece) {
+      const int fd = open(module_path_.c_str(),
+                          O_WRONLY | O_CLOEXEC | (offset == 0 ? O_TRUNC : O_APPEND));
+      ASSERT_GE(fd, 0);
+      const size_t length = std::min(piece, bytes.size() - offset);
+      ASSERT_EQ(write(fd, bytes.data() + offset, length), static_cast<ssize_t>(length));
+      close(fd);
+      absl::SleepFor(absl::Milliseconds(1));
+    }
+  });
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  writer.join();
+  // Let any late events settle: still only the one load.
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(100));
+  EXPECT_EQ(log_.Count("reloaded"), 1) << log_.Dump();
+  EXPECT_EQ(counter.version(), 2) << "no version was spent on a partial file";
+}
+
+TEST_F(HotReloaderTest, UnderIbazelReloadsOnlyWhenABuildSucceeds) {
+  int notifications[2];
+  ASSERT_EQ(pipe(notifications), 0);
+  HotReloader::Options options;
+  options.ibazel_notifications = true;
+  options.notification_fd = notifications[0];
+  std::unique_ptr<HotReloader> reloader = MakeReloader(options);
+  HotModule<CounterApi> counter = AddCounter(*reloader);
+  auto notify = [&](absl::string_view line) {
+    ASSERT_EQ(write(notifications[1], line.data(), line.size()),
+              static_cast<ssize_t>(line.size()));
+  };
+
+  notify("IBAZEL_BUILD_STARTED\n");
+  InstallFile(FixturePath("v2"), module_path_);
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(FixtureVersion(counter), 1) << "a file is not loaded while its build runs";
+
+  notify("IBAZEL_BUILD_COMPLETED FAILURE\n");
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(100));
+  EXPECT_EQ(FixtureVersion(counter), 1);
+  EXPECT_THAT(log_.Dump(), HasSubstr("the build failed"));
+
+  notify("IBAZEL_BUILD_STARTED\nIBAZEL_BUILD_COMPLETED SUCCESS\n");
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2, absl::Seconds(5))) << log_.Dump();
+  close(notifications[1]);
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(50));  // ibazel gone: no busy loop.
+  close(notifications[0]);
+}
+
+TEST_F(HotReloaderTest, AnIdleWaitUsesNoCpu) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  AddCounter(*reloader);
+  rusage before, after;
+  getrusage(RUSAGE_SELF, &before);
+  EXPECT_FALSE(reloader->WaitUntil(absl::Now() + absl::Milliseconds(500)));
+  getrusage(RUSAGE_SELF, &after);
+  const absl::Duration cpu =
+      absl::DurationFromTimeval(after.ru_utime) - absl::DurationFromTimeval(before.ru_utime) +
+      absl::DurationFromTimeval(after.ru_stime) - absl::DurationFromTimeval(before.ru_stime);
+  // A polling loop would spend most of the half second; poll(2) spends next to nothing.
+  EXPECT_LT(cpu, absl::Milliseconds(20));
+}
+
+TEST_F(HotReloaderTest, AReadableWakeFdEndsTheWait) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  AddCounter(*reloader);
+  int wake[2];
+  ASSERT_EQ(pipe(wake), 0);
+  ASSERT_EQ(write(wake[1], "x", 1), 1);
+  const absl::Time start = absl::Now();
+  EXPECT_TRUE(reloader->WaitUntil(start + absl::Seconds(10), wake[0]));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  close(wake[0]);
+  close(wake[1]);
+}
+
+TEST_F(HotReloaderTest, TheFirstLoadMustSucceed) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  WriteFile(module_path_, "");
+  absl::StatusOr<HotModule<CounterApi>> module =
+      reloader->Add<CounterApi>("counter", module_path_, HOTCC_INTERFACE_FINGERPRINT);
+  EXPECT_EQ(module.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(HotReloaderTest, RemovesItsPrivateDirectory) {
+  std::string private_dir;
+  {
+    std::unique_ptr<HotReloader> reloader = MakeReloader();
+    AddCounter(*reloader);
+    private_dir = reloader->private_dir().path();
+    EXPECT_EQ(access(private_dir.c_str(), F_OK), 0);
+  }
+  EXPECT_NE(access(private_dir.c_str(), F_OK), 0);
+}
+
+}  // namespace
+}  // namespace hotcc::testing
