@@ -94,7 +94,7 @@ absl::StatusOr<ModuleSlot*> HotReloader::AddSlot(ModuleSpec spec) {
   return modules_.back()->slot.get();
 }
 
-bool HotReloader::WaitUntil(absl::Time deadline, int wake_fd) {
+HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd) {
   while (true) {
     const absl::Time now = absl::Now();
     LoadSettledModules(now);
@@ -102,7 +102,7 @@ bool HotReloader::WaitUntil(absl::Time deadline, int wake_fd) {
     for (const auto& watched : modules_) {
       if (watched->first_event) wake_at = std::min(wake_at, watched->last_event + options_.settle);
     }
-    if (now >= deadline) return false;
+    if (now >= deadline) return WaitOutcome::kDeadline;
 
     pollfd fds[3];
     int count = 0;
@@ -114,16 +114,16 @@ bool HotReloader::WaitUntil(absl::Time deadline, int wake_fd) {
     const int ready = poll(fds, count, ToPollTimeoutMs(wake_at - now));
     if (ready < 0 && errno != EINTR) {
       options_.log(absl::StrCat("poll failed: ", std::strerror(errno)));
-      return false;
+      return WaitOutcome::kDeadline;
     }
     if (ready <= 0) continue;
     for (int i = 0; i < count; ++i) {
       if (fds[i].revents == 0) continue;
-      if (fds[i].fd == wake_fd) return true;
+      if (fds[i].fd == wake_fd) return WaitOutcome::kWoken;
       if (fds[i].fd == inotify_fd_) {
         ReadFileEvents(absl::Now());
-      } else {
-        ReadIbazelNotifications();
+      } else if (ReadIbazelNotifications()) {
+        return WaitOutcome::kBuildSucceeded;
       }
     }
   }
@@ -158,15 +158,16 @@ void HotReloader::LoadSettledModules(absl::Time now) {
   }
 }
 
-void HotReloader::ReadIbazelNotifications() {
+bool HotReloader::ReadIbazelNotifications() {
+  bool succeeded = false;
   char buffer[4096];
   while (true) {
     const ssize_t length = read(options_.notification_fd, buffer, sizeof(buffer));
     if (length == 0) {
       notifications_open_ = false;  // ibazel went away; nothing more will come.
-      return;
+      return succeeded;
     }
-    if (length < 0) return;  // EAGAIN: drained.
+    if (length < 0) return succeeded;  // EAGAIN: drained.
     notification_buffer_.append(buffer, static_cast<size_t>(length));
     size_t newline;
     while ((newline = notification_buffer_.find('\n')) != std::string::npos) {
@@ -176,6 +177,7 @@ void HotReloader::ReadIbazelNotifications() {
       if (!absl::ConsumePrefix(&outcome, "IBAZEL_BUILD_COMPLETED ")) continue;
       if (outcome == "SUCCESS") {
         ReloadChanged().IgnoreError();
+        succeeded = true;
       } else {
         options_.log("ibazel: the build failed; the running modules stay as they are");
       }

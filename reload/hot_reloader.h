@@ -112,9 +112,16 @@ class HotReloader {
     return HotModule<Api>(*slot);
   }
 
-  // Sleeps until `deadline`, loading new builds of the modules as they appear. Returns true as
-  // soon as `wake_fd` (if not -1) is readable, false at the deadline. Call it from one thread.
-  bool WaitUntil(absl::Time deadline, int wake_fd = -1);
+  enum class WaitOutcome {
+    kDeadline,        // `deadline` passed.
+    kWoken,           // `wake_fd` became readable.
+    kBuildSucceeded,  // ibazel reported a successful build (the modules are reloaded already):
+                      // the host may check whether it was rebuilt itself.
+  };
+
+  // Sleeps until `deadline`, loading new builds of the modules as they appear. Returns early
+  // when `wake_fd` (if not -1) is readable or a build succeeded. Call it from one thread.
+  WaitOutcome WaitUntil(absl::Time deadline, int wake_fd = -1);
 
   // Checks every module's file now and loads those that changed (what an ibazel build-completed
   // notification does). Returns the first refusal, if any.
@@ -128,7 +135,8 @@ class HotReloader {
   HotReloader(Options options, PrivateDir private_dir, int inotify_fd);
   absl::StatusOr<ModuleSlot*> AddSlot(ModuleSpec spec);
   void ReadFileEvents(absl::Time now);
-  void ReadIbazelNotifications();
+  // Returns whether a build succeeded.
+  bool ReadIbazelNotifications();
   void LoadSettledModules(absl::Time now);
 
   const Options options_;

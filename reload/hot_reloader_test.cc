@@ -126,7 +126,9 @@ TEST_F(HotReloaderTest, UnderIbazelReloadsOnlyWhenABuildSucceeds) {
   EXPECT_THAT(log_.Dump(), HasSubstr("the build failed"));
 
   notify("IBAZEL_BUILD_STARTED\nIBAZEL_BUILD_COMPLETED SUCCESS\n");
-  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2, absl::Seconds(5))) << log_.Dump();
+  EXPECT_EQ(reloader->WaitUntil(absl::Now() + absl::Seconds(5)),
+            HotReloader::WaitOutcome::kBuildSucceeded);
+  EXPECT_EQ(FixtureVersion(counter), 2) << log_.Dump();
   close(notifications[1]);
   reloader->WaitUntil(absl::Now() + absl::Milliseconds(50));  // ibazel gone: no busy loop.
   close(notifications[0]);
@@ -137,7 +139,8 @@ TEST_F(HotReloaderTest, AnIdleWaitUsesNoCpu) {
   AddCounter(*reloader);
   rusage before, after;
   getrusage(RUSAGE_SELF, &before);
-  EXPECT_FALSE(reloader->WaitUntil(absl::Now() + absl::Milliseconds(500)));
+  EXPECT_EQ(reloader->WaitUntil(absl::Now() + absl::Milliseconds(500)),
+            HotReloader::WaitOutcome::kDeadline);
   getrusage(RUSAGE_SELF, &after);
   const absl::Duration cpu =
       absl::DurationFromTimeval(after.ru_utime) - absl::DurationFromTimeval(before.ru_utime) +
@@ -153,7 +156,8 @@ TEST_F(HotReloaderTest, AReadableWakeFdEndsTheWait) {
   ASSERT_EQ(pipe(wake), 0);
   ASSERT_EQ(write(wake[1], "x", 1), 1);
   const absl::Time start = absl::Now();
-  EXPECT_TRUE(reloader->WaitUntil(start + absl::Seconds(10), wake[0]));
+  EXPECT_EQ(reloader->WaitUntil(start + absl::Seconds(10), wake[0]),
+            HotReloader::WaitOutcome::kWoken);
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   close(wake[0]);
   close(wake[1]);

@@ -104,7 +104,7 @@ fetch_source() {
 
 install_ibazel() {
   local installed
-  installed="$(command -v ibazel 2>/dev/null && ibazel version 2>/dev/null | head -n 1 || true)"
+  installed="$(command -v ibazel >/dev/null && ibazel version 2>&1 | head -n 1 || true)"
   [[ "$installed" == *"$IBAZEL_VERSION"* ]] && return 0
   say "installing ibazel $IBAZEL_VERSION from tools/ibazel/package-lock.json"
   (cd "$workspace/tools/ibazel" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs hotcc's whole test suite on this machine, installing what is missing first:
+#   tools/test.sh
+# 1. tools/setup.sh (quiet when everything is in place),
+# 2. bazel test //...  (unit, loader, macro, equivalence and build-time statelessness tests),
+# 3. tools/e2e_test.sh, when present: the real dev loop on a temporary copy of the workspace.
+# Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash tools/setup.sh
+if [[ $# -gt 0 ]]; then
+  bazel test "$@"
+  exit
+fi
+bazel test //...
+if [[ -x tools/e2e_test.sh ]]; then
+  tools/e2e_test.sh
+fi
