@@ -28,9 +28,11 @@ Example usage:
 load(
     "//tools:hot_flags.bzl",
     "HOT_MODULE_COPTS",
+    "HOT_MODULE_DEBUG_COPTS",
     "HOT_MODULE_LINKOPTS",
     "HOT_MODULE_VERSION_SCRIPT",
 )
+load("//tools/stateless_check:stateless_check.bzl", "stateless_test")
 
 def _interface_fingerprint_impl(ctx):
     headers = {f.short_path: f for f in ctx.files.hdrs}
@@ -154,21 +156,29 @@ def hot_cc_library(
         linkopts = [],
         visibility = None,
         testonly = False,
+        allowed_state = [],
+        stateless_test_tags = [],
         **kwargs):
     """A library that links statically into the app, or loads as a hot-reloadable module.
 
-    Produces two targets from the same sources, compiled with the same flags:
+    Produces two targets from the same sources, compiled with the same flags, and a test:
 
       * `name`: a `cc_library` for the static build. The app depends on it and calls its
         functions directly; nothing of reload/ is involved.
       * `lib<name>.so`: a `cc_binary(linkshared = True)`, the module that `--config=hot` loads.
         Its only exported symbol is the entry point that `HOTCC_DEFINE_MODULE(<name>, ...)` in
         `srcs` defines; static dependencies are linked into it and stay hidden.
+      * `<name>_stateless_test`: fails, naming each symbol with its file and line, if the
+        library's objects or `lib<name>.so` hold state (tools/stateless_check/README.md):
+        writable globals or statics, function-local statics, `thread_local`, GNU-unique symbols,
+        `-z nodelete`, or exports other than the entry point. State that a dependency links in
+        is reported with the dependency's label.
 
     The sources are compiled for reloading (`tools/hot_flags.bzl`): hidden visibility and
     `-fno-gnu-unique`, and `-fPIC` for the module. A hot library must hold no state of its own:
     no mutable globals, no function-local statics, no `thread_local`. State belongs to the app,
     which passes it in; dependencies that need global state stay in the app behind an interface.
+    `<name>_stateless_test` enforces this under `bazel test //...`.
 
     Args:
       name: the library's name. The module is `lib<name>.so` and its entry point
@@ -180,6 +190,13 @@ def hot_cc_library(
       linkopts: extra link flags for `lib<name>.so` only, added after the defaults.
       visibility: visibility of both targets.
       testonly: whether both targets are test-only (fixture modules in tests).
+      allowed_state: symbols that `<name>_stateless_test` excuses, for a deliberate exception
+        that is safe to lose or leak on reload; say why in a comment beside each. Give the name
+        as the failure message shows it (demangled, e.g. `"mylib::g_debug_hits"`) or mangled;
+        `"NODELETE"` excuses `-z nodelete`. The test prints each excused symbol in its log.
+      stateless_test_tags: tags of `<name>_stateless_test`. Only fixtures built to fail the
+        check set `["manual"]`, so that `bazel test //...` leaves them to the test that expects
+        their failure (tools/stateless_check:stateless_check_test).
       **kwargs: passed to the `cc_library` (e.g. `defines`, `includes`).
     """
     native.cc_library(
@@ -187,7 +204,7 @@ def hot_cc_library(
         srcs = srcs,
         hdrs = hdrs,
         deps = deps,
-        copts = HOT_MODULE_COPTS + copts,
+        copts = HOT_MODULE_COPTS + HOT_MODULE_DEBUG_COPTS + copts,
         # Without linkstatic, cc_library would also emit lib<name>.so and collide with the module.
         linkstatic = True,
         # The module's entry point has no caller inside the .so: keep every object.
@@ -204,5 +221,15 @@ def hot_cc_library(
             "-Wl,--version-script=$(location %s)" % HOT_MODULE_VERSION_SCRIPT,
         ] + linkopts,
         testonly = testonly,
+        visibility = visibility,
+    )
+    stateless_test(
+        name = name + "_stateless_test",
+        size = "small",
+        library = ":" + name,
+        module = ":lib%s.so" % name,
+        module_name = name,
+        allowed_state = allowed_state,
+        tags = stateless_test_tags,
         visibility = visibility,
     )

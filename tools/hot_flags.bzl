@@ -15,6 +15,17 @@ HOT_MODULE_COPTS = [
     "-fno-gnu-unique",
 ]
 
+# Debug info for the sources of a hot library, so that <name>_stateless_test (tools/
+# stateless_check) can name the file and line of each piece of state it finds: -g1 would be
+# smaller but describes no static or function-local variable. It does not grow the module that
+# reload/ copies: fastbuild links with -Wl,-S, which drops debug info from lib<name>.so, and
+# dbg has -g anyway. -c opt keeps Bazel's -g0 so release binaries stay lean; the check then
+# names the source file without a line. Add it to copts after HOT_MODULE_COPTS.
+HOT_MODULE_DEBUG_COPTS = select({
+    "//tools:opt": [],
+    "//conditions:default": ["-g"],
+})
+
 # Link flags for lib<name>.so.
 HOT_MODULE_LINKOPTS = [
     # Every symbol must resolve when the module is linked, not when the app first calls it.

@@ -18,7 +18,8 @@ readonly BAZEL_PACKAGES=(
   bazel-platforms=0.0.2-2      # @platforms: abseil refers to @platforms//cpu:wasm32
   bazel-skylib=1.0.3-2         # @bazel_skylib: abseil and our bool_flag
 )
-readonly TOOL_PACKAGES=(binutils dpkg-dev file g++ libbenchmark-dev procps)
+# python3 runs tools/stateless_check; binutils (readelf, nm, c++filt) is what it reads ELF with.
+readonly TOOL_PACKAGES=(binutils dpkg-dev file g++ libbenchmark-dev procps python3)
 readonly ABSEIL_SOURCE=abseil=20220623.1-1+deb12u2
 readonly ABSEIL_ORIG=abseil_20220623.1.orig.tar.gz
 readonly ABSEIL_ORIG_SHA256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe
