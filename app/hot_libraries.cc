@@ -76,8 +76,16 @@ class HotLibraries final : public Libraries {
     return line;
   }
 
-  bool WaitUntil(absl::Time deadline, int wake_fd) override {
-    return reloader_->WaitUntil(deadline, wake_fd);
+  Wake WaitUntil(absl::Time deadline, int stop_fd) override {
+    switch (reloader_->WaitUntil(deadline, stop_fd)) {
+      case HotReloader::WaitOutcome::kDeadline:
+        return Wake::kNextTick;
+      case HotReloader::WaitOutcome::kWoken:
+        return Wake::kStop;
+      case HotReloader::WaitOutcome::kBuildSucceeded:
+        return Wake::kBuildSucceeded;
+    }
+    return Wake::kNextTick;
   }
 
  private:

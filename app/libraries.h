@@ -31,9 +31,15 @@ class Libraries {
   // Renders `state` as one line.
   virtual absl::StatusOr<std::string> View(const State& state) = 0;
 
-  // Sleeps until `deadline` (hot build: loading new builds meanwhile). Returns true early if
-  // `wake_fd` becomes readable.
-  virtual bool WaitUntil(absl::Time deadline, int wake_fd) = 0;
+  enum class Wake {
+    kNextTick,        // The deadline passed.
+    kStop,            // `stop_fd` became readable.
+    kBuildSucceeded,  // Hot build under ibazel: a build completed; the modules are reloaded.
+  };
+
+  // Sleeps until `deadline` (hot build: loading new builds meanwhile), or until `stop_fd` is
+  // readable or a build completes.
+  virtual Wake WaitUntil(absl::Time deadline, int stop_fd) = 0;
 };
 
 // Binds the libraries: defined once in each implementation file.

@@ -18,14 +18,14 @@ class LinkedLibraries final : public Libraries {
 
   absl::StatusOr<std::string> View(const State& state) override { return view_state(state); }
 
-  bool WaitUntil(absl::Time deadline, int wake_fd) override {
+  Wake WaitUntil(absl::Time deadline, int stop_fd) override {
     while (true) {
       const absl::Duration remaining = deadline - absl::Now();
-      if (remaining <= absl::ZeroDuration()) return false;
-      pollfd wake = {wake_fd, POLLIN, 0};
+      if (remaining <= absl::ZeroDuration()) return Wake::kNextTick;
+      pollfd stop = {stop_fd, POLLIN, 0};
       const int timeout_ms =
           static_cast<int>(absl::ToInt64Milliseconds(remaining + absl::Microseconds(999)));
-      if (poll(&wake, 1, timeout_ms) > 0) return true;
+      if (poll(&stop, 1, timeout_ms) > 0) return Wake::kStop;
     }
   }
 };

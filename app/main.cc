@@ -1,23 +1,34 @@
 // The demo app: owns the state and the random engine, and runs the loop: update, view, print,
 // sleep. stdout carries exactly one line per tick, written as the tick happens; everything
 // else goes to stderr as "hotcc: " lines. SIGINT and SIGTERM end the app cleanly (exit 0).
+//
+// Under the dev loop (tools/dev.sh: ibazel run with build notifications), a build that rebuilt
+// the app itself makes it relaunch in place: it snapshots its state, execs the new binary with
+// --resume_from, and the new binary goes on from the snapshot (app/snapshot.h).
 
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "app/libraries.h"
 #include "app/random_engine.h"
+#include "app/self_image.h"
+#include "app/snapshot.h"
 #include "libs/shared/state.h"
 
 ABSL_FLAG(std::int64_t, ticks, 0, "Number of ticks to run; 0 runs until stopped.");
@@ -25,9 +36,14 @@ ABSL_FLAG(std::int64_t, tick_ms, 500, "Milliseconds between ticks.");
 ABSL_FLAG(std::uint64_t, seed, 0,
           "Seed of the random engine; the same seed gives the same output in the static and the "
           "hot build. 0 picks one at random.");
+ABSL_FLAG(std::string, resume_from, "",
+          "A snapshot to resume from; the app passes it to itself when it relaunches after a "
+          "rebuild.");
 
 namespace hotcc::demo {
 namespace {
+
+constexpr char kResumeFlag[] = "--resume_from";
 
 // SIGINT and SIGTERM write a byte here; the loop waits on the read end between ticks.
 int stop_pipe[2] = {-1, -1};
@@ -51,20 +67,65 @@ void Report(absl::string_view line) {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-int Run() {
+// Starts from the snapshot named by --resume_from, if any; otherwise the state stays fresh.
+void Resume(State& state, RandomEngine& rng) {
+  const std::string path = absl::GetFlag(FLAGS_resume_from);
+  if (path.empty()) return;
+  absl::StatusOr<std::optional<Snapshot>> snapshot = TakeSnapshot(path);
+  if (!snapshot.ok()) {
+    Report(absl::StrCat("starting fresh: ", snapshot.status().message()));
+  } else if (!snapshot->has_value()) {
+    Report("starting fresh: State changed (libs/shared/state.h), so the old state does not fit");
+  } else if (!rng.RestoreState((*snapshot)->rng_state)) {
+    Report("starting fresh: the random engine's state in the snapshot is unreadable");
+  } else {
+    state = (*snapshot)->state;
+    Report(absl::StrCat("resumed at tick ", state.tick, " with the state of the previous build"));
+  }
+}
+
+// Replaces this process with the rebuilt binary, carrying the state over. Returns only when
+// that fails, after removing the snapshot.
+void Relaunch(const SelfImage& self, const State& state, const RandomEngine& rng,
+              std::vector<std::string> args) {
+  absl::StatusOr<std::string> snapshot = WriteSnapshot(Snapshot{state, rng.SaveState()});
+  if (!snapshot.ok()) {
+    Report(absl::StrCat("the app was rebuilt but cannot relaunch: ", snapshot.status().message()));
+    return;
+  }
+  Report("the app was rebuilt: relaunching it in place, with its state");
+  args.erase(std::remove_if(args.begin() + 1, args.end(),
+                            [](const std::string& arg) {
+                              return absl::StartsWith(arg, kResumeFlag);
+                            }),
+             args.end());
+  args.push_back(absl::StrCat(kResumeFlag, "=", *snapshot));
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execv(self.path().c_str(), argv.data());
+  Report(absl::StrCat("cannot exec ", self.path(), ": ", std::strerror(errno)));
+  TakeSnapshot(*snapshot).IgnoreError();  // Removes it.
+}
+
+int Run(std::vector<std::string> args) {
   if (!InstallStopHandlers()) {
     Report("cannot install the SIGINT/SIGTERM handlers");
     return 1;
   }
+  const SelfImage self;
+  std::uint64_t seed = absl::GetFlag(FLAGS_seed);
+  if (seed == 0) seed = std::random_device()();
+  RandomEngine rng(seed);
+  State state;
+  Resume(state, rng);
+
   absl::StatusOr<std::unique_ptr<Libraries>> libraries = CreateLibraries();
   if (!libraries.ok()) {
     Report(libraries.status().ToString());
     return 1;
   }
-  std::uint64_t seed = absl::GetFlag(FLAGS_seed);
-  if (seed == 0) seed = std::random_device()();
-  RandomEngine rng(seed);
-  State state;
 
   const std::int64_t ticks = absl::GetFlag(FLAGS_ticks);
   const absl::Duration tick_interval = absl::Milliseconds(absl::GetFlag(FLAGS_tick_ms));
@@ -85,7 +146,19 @@ int Run() {
 
     if (ticks != 0 && tick + 1 == ticks) break;
     next_tick += tick_interval;
-    if ((*libraries)->WaitUntil(next_tick, stop_pipe[0])) break;
+    Libraries::Wake wake;
+    while ((wake = (*libraries)->WaitUntil(next_tick, stop_pipe[0])) ==
+           Libraries::Wake::kBuildSucceeded) {
+      if (!self.Rebuilt()) continue;
+      libraries->reset();  // Unload the modules and remove their private directory first.
+      Relaunch(self, state, rng, args);
+      libraries = CreateLibraries();  // The relaunch failed: carry on with this binary.
+      if (!libraries.ok()) {
+        Report(libraries.status().ToString());
+        return 1;
+      }
+    }
+    if (wake == Libraries::Wake::kStop) break;
   }
   return 0;
 }
@@ -96,6 +169,7 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "hotcc demo: prints one line per tick; --config=hot builds reload the libraries live.");
+  std::vector<std::string> args(argv, argv + argc);
   absl::ParseCommandLine(argc, argv);
-  return hotcc::demo::Run();
+  return hotcc::demo::Run(std::move(args));
 }

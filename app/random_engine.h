@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 #include "libs/shared/rng.h"
 
@@ -19,6 +20,11 @@ class RandomEngine final : public Rng {
   explicit RandomEngine(std::uint64_t seed) : engine_(seed) {}
 
   std::int64_t Uniform(std::int64_t lo, std::int64_t hi) override;
+
+  // The engine's position in its sequence, as text, and back: a relaunched app goes on with the
+  // same sequence. RestoreState returns false (and changes nothing) for text it cannot read.
+  std::string SaveState() const;
+  bool RestoreState(const std::string& saved);
 
  private:
   std::mt19937_64 engine_;
