@@ -4,11 +4,31 @@
 # Runs the app in hot mode under ibazel. Saving a file under libs/ rebuilds the module and the
 # running app loads it between two ticks, state kept; saving under app/ or libs/shared/
 # rebuilds the app, which relaunches itself in place, carrying its state over when the layout
-# of State is unchanged. A compile error leaves the app on its last good code. Ctrl-C stops
-# ibazel and the app; the Bazel server stays up as a cache (`bazel shutdown` stops it).
+# of State is unchanged. A compile error leaves the app on its last good code, with the error
+# shown here. Ctrl-C stops ibazel and the app; the Bazel server stays up as a cache
+# (`bazel shutdown` stops it).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash tools/setup.sh
-# ibazel waits this long after a save before building; its default is 100 ms.
-exec ibazel -debounce=20ms run --config=hot //app -- "$@"
+# -debounce: ibazel waits this long after a save before building; its default is 100 ms.
+ibazel -debounce=20ms run --config=hot //app -- "$@" &
+ibazel_pid=$!
+
+# ibazel takes a first SIGINT as "stop the app" and waits for a second one to exit itself; a
+# developer's single Ctrl-C means both.
+stop() {
+  trap - INT TERM
+  kill -INT "$ibazel_pid" 2>/dev/null || true
+  sleep 0.5
+  kill -INT "$ibazel_pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "$ibazel_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -TERM "$ibazel_pid" 2>/dev/null || true
+  wait "$ibazel_pid" 2>/dev/null || true
+  exit 0
+}
+trap stop INT TERM
+wait "$ibazel_pid"
