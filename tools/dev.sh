@@ -15,12 +15,16 @@ bash tools/setup.sh
 ibazel -debounce=20ms run --config=hot //app -- "$@" &
 ibazel_pid=$!
 
-# ibazel takes a first SIGINT as "stop the app" and waits for a second one to exit itself; a
-# developer's single Ctrl-C means both.
+# ibazel takes a first SIGINT as "stop the app" and a second one as "exit", killing what is
+# left with SIGKILL; a developer's single Ctrl-C means both. The app gets time to exit on its
+# own in between, so that it removes its temporary files.
 stop() {
   trap - INT TERM
   kill -INT "$ibazel_pid" 2>/dev/null || true
-  sleep 0.5
+  for _ in $(seq 1 100); do
+    pgrep -P "$ibazel_pid" >/dev/null || break
+    sleep 0.1
+  done
   kill -INT "$ibazel_pid" 2>/dev/null || true
   for _ in $(seq 1 50); do
     kill -0 "$ibazel_pid" 2>/dev/null || break

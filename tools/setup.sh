@@ -132,6 +132,8 @@ common --override_repository=platforms=/usr/share/bazel/tools/platforms
 common --override_repository=rules_java=/usr/share/bazel/rules/java
 common --override_repository=rules_cc=$workspace/tools/offline/rules_cc
 common --override_repository=remote_coverage_tools=$workspace/tools/offline/remote_coverage_tools
+# Action outputs shared by every checkout on this machine (a clone, the end-to-end test's copy).
+build --disk_cache=$cache/disk-cache
 EOF
   if cmp -s "$tmp" "$rc"; then rm -f "$tmp"; else mv "$tmp" "$rc"; say "wrote .bazelrc.deps"; fi
 }
