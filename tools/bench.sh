@@ -46,10 +46,11 @@ bench_soak() {
 # The machine the numbers come from, as Markdown and as bench-results/machine.json.
 describe_machine() {
   local cpu kernel compiler glibc cores memory load
-  cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+  # No `| head` here: under pipefail, the writer's SIGPIPE would fail the script.
+  cpu="$(awk -F ': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
   kernel="$(uname -sr)"
-  compiler="$(gcc --version | head -n 1)"
-  glibc="$(ldd --version | head -n 1)"
+  compiler="$(gcc --version | sed -n 1p)"
+  glibc="$(ldd --version | sed -n 1p)"
   cores="$(nproc)"
   memory="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   load="$(cut -d ' ' -f 1-3 /proc/loadavg)"

@@ -4,8 +4,10 @@
 //
 // Rows, from cheapest to dearest; each adds one thing to the one before:
 //   direct_call_static      the static build: a direct call into another translation unit.
-//   table_pointer_floor     an indirect call through the module's table, pointer held in a
-//                           register: the floor of any call through a function table.
+//   table_pointer_floor     an indirect call through the module's table, inside one
+//                           ReadSection held across all calls: the floor of any call through
+//                           a function table, and what a batch of calls under one section
+//                           would cost each.
 //   current_api_no_section  ModuleSlot::CurrentApi() on every call (an out-of-line call and an
 //                           atomic load), without a ReadSection. NOT safe during a reload; here
 //                           only to split the cost.
@@ -49,6 +51,8 @@ void DirectCallStatic(benchmark::State& state) {
 }
 
 void TablePointerFloor(benchmark::State& state) {
+  // One section held across every call, as a host could hold one around a batch of calls.
+  ReadSection section;
   const CalleeApi* api = static_cast<const CalleeApi*>(callee_module->slot().CurrentApi());
   int a = 1, b = 2;
   for (auto _ : state) {
@@ -112,7 +116,7 @@ class CollectingReporter : public benchmark::ConsoleReporter {
       if (run.error_occurred) continue;
       const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
       if (run.run_type == Run::RT_Aggregate && !median) continue;
-      const std::string name = run.benchmark_name();
+      const std::string name = run.run_name.str();  // Without the "_median" suffix.
       // A median supersedes the single repetitions seen before it.
       if (median || !medians_.count(name)) {
         if (!medians_.count(name)) order_.push_back(name);
