@@ -1,5 +1,6 @@
 #include "reload/fault_guard.h"
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 
@@ -35,6 +36,13 @@ void OnFault(int signal_number, siginfo_t* info, void* context) {
     current_frame = nullptr;
     frame->signal_number = signal_number;
     frame->fault_address = info != nullptr ? info->si_addr : nullptr;
+    // The kernel blocked `signal_number` for the handler, and the jump leaves the handler
+    // without returning through the kernel: unblock it here, so that the thread's mask is the
+    // one it had before the fault (a blocked fault signal could not have been delivered).
+    sigset_t handled;
+    sigemptyset(&handled);
+    sigaddset(&handled, signal_number);
+    pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
     siglongjmp(frame->jump, 1);
   }
   // Not ours: hand the fault to whoever handled it before, or die as the process would have.
@@ -106,8 +114,9 @@ absl::Status RunGuarded(absl::FunctionRef<void()> call) {
   EnsureAlternateStack();
 
   GuardFrame frame;
-  // savemask = 1: the handler runs with the signal blocked; the jump must unblock it.
-  if (sigsetjmp(frame.jump, 1) != 0) {
+  // savemask = 0: saving the mask costs a sigprocmask system call on every guarded call (about
+  // 300 ns, far more than a typical call); OnFault restores the mask itself, on the rare fault.
+  if (sigsetjmp(frame.jump, 0) != 0) {
     return absl::AbortedError(absl::StrFormat("%s at address %p", SignalName(frame.signal_number),
                                               frame.fault_address));
   }
