@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <cstdint>
+
 #include <stdexcept>
 
 #include "gmock/gmock.h"
@@ -12,11 +14,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A store through a null pointer that the compiler cannot see is null, so it stays a real
-// memory access (and a real SIGSEGV) rather than a trap instruction.
+// A store to an unmapped address that the compiler cannot see, so it stays a real memory
+// access (and a real SIGSEGV) in every build: a visible null store may become a trap
+// instruction, and under ASan a volatile null pointer local is not stored through at all.
 void WriteThroughNull() {
-  int* volatile pointer = nullptr;
-  *pointer = 1;
+  volatile std::uintptr_t unmapped = 8;
+  *reinterpret_cast<volatile int*>(unmapped) = 1;
 }
 
 sigset_t CurrentMask() {

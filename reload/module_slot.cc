@@ -18,16 +18,6 @@
 
 namespace hotcc {
 
-struct ModuleSlot::Version {
-  int number = 0;
-  SharedLibrary library;
-  const void* api = nullptr;
-  FileIdentity source;
-  UnloadHazards hazards;
-  // Set by the first call that completes: the version is then a rollback target.
-  std::atomic<bool> proven{false};
-};
-
 namespace {
 
 // Closes a file descriptor when it goes out of scope.
@@ -303,11 +293,6 @@ absl::Status ModuleSlot::RollBack(int faulty_number, absl::string_view function,
                : std::string("no earlier version to roll back to; calls fail until a rebuild");
   log_(absl::StrCat(what, "; state restored; ", outcome, "; ", unloaded));
   return absl::AbortedError(absl::StrCat(what, "; state restored; ", outcome));
-}
-
-const void* ModuleSlot::CurrentApi() const {
-  const Version* version = published_.load(std::memory_order_seq_cst);
-  return version != nullptr ? version->api : nullptr;
 }
 
 int ModuleSlot::version() const {

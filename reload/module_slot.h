@@ -92,7 +92,10 @@ class ModuleSlot {
 
   // The current table for an unguarded call. Only valid inside a ReadSection that was opened
   // before this call and is still open while the table is used; null if nothing is loaded.
-  const void* CurrentApi() const;
+  const void* CurrentApi() const {
+    const Version* version = published_.load(std::memory_order_seq_cst);
+    return version != nullptr ? version->api : nullptr;
+  }
 
   // The number of the version that calls go to (1 for the first load), or 0 if none.
   int version() const;
@@ -106,7 +109,16 @@ class ModuleSlot {
   const ModuleSpec& spec() const { return spec_; }
 
  private:
-  struct Version;
+  // One loaded version of the module.
+  struct Version {
+    int number = 0;
+    SharedLibrary library;
+    const void* api = nullptr;
+    FileIdentity source;
+    UnloadHazards hazards;
+    // Set by the first call that completes: the version is then a rollback target.
+    std::atomic<bool> proven{false};
+  };
 
   absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen,
                                                        LoadTimings& timings)

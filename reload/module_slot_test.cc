@@ -397,5 +397,12 @@ TEST_F(ModuleSlotTest, NamesTheGnuUniqueSymbolsThatPinAModule) {
                                {"STB_GNU_UNIQUE", "SharedTotal()::total", "-fno-gnu-unique"});
 }
 
+TEST_F(ModuleSlotTest, ExplainsThatAThreadLocalDestructorPinsAModule) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  ExpectUnloadFailureExplained(this, *slot, log_, "thread_local",
+                               {"thread_local destructors", "__cxa_thread_atexit_impl",
+                                "move thread_local objects into the app"});
+}
+
 }  // namespace
 }  // namespace hotcc::testing

@@ -3,6 +3,7 @@
 // COUNTER_CHANGED_INTERFACE builds it against counter_api_changed.h instead of counter_api.h.
 
 #include <csignal>
+#include <cstdint>
 #include <stdexcept>
 
 #if COUNTER_CHANGED_INTERFACE
@@ -35,9 +36,12 @@ void Misbehave(Counter& counter, Fault fault) {
   switch (fault) {
     case Fault::kNone:
       return;
-    case Fault::kSegv:
-      *static_cast<volatile int*>(nullptr) = 1;
+    case Fault::kSegv: {
+      // An address the compiler cannot see: a visible null store may become a trap instead.
+      volatile std::uintptr_t unmapped = 8;
+      *reinterpret_cast<volatile int*>(unmapped) = 1;
       return;
+    }
     case Fault::kBus:
       std::raise(SIGBUS);
       return;
