@@ -40,6 +40,7 @@ grep -v -q '^hotcc: ' "$scratch/hot.err" && fail "a stderr line without the hotc
 # A signal ends either build cleanly, and the hot one removes its private directory.
 for signal in TERM INT; do
   for app in "$static_app" "$elsewhere/app_hot --hot_dir=$elsewhere/modules"; do
+    rm -f "$scratch/signal.out"  # Wait below for this run's first line, not the last run's.
     $app --tick_ms=20 >"$scratch/signal.out" 2>"$scratch/signal.err" &
     pid=$!
     for _ in $(seq 1 100); do [[ -s "$scratch/signal.out" ]] && break; sleep 0.05; done

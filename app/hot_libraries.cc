@@ -37,8 +37,8 @@ absl::StatusOr<std::string> ModulePath(const std::string& package, const std::st
   const std::string link = runfiles->Rlocation(absl::StrCat("hotcc/", package, "/", file_name));
   char* real = realpath(link.c_str(), nullptr);
   if (real == nullptr) {
-    return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " in the runfiles (",
-                                            link, "); build it or pass --hot_dir=DIR"));
+    return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " in the runfiles (", link,
+                                            "); build it or pass --hot_dir=DIR"));
   }
   std::string path = real;
   free(real);

@@ -94,11 +94,10 @@ void Relaunch(const SelfImage& self, const State& state, const RandomEngine& rng
     return;
   }
   Report("the app was rebuilt: relaunching it in place, with its state");
-  args.erase(std::remove_if(args.begin() + 1, args.end(),
-                            [](const std::string& arg) {
-                              return absl::StartsWith(arg, kResumeFlag);
-                            }),
-             args.end());
+  args.erase(
+      std::remove_if(args.begin() + 1, args.end(),
+                     [](const std::string& arg) { return absl::StartsWith(arg, kResumeFlag); }),
+      args.end());
   args.push_back(absl::StrCat(kResumeFlag, "=", *snapshot));
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

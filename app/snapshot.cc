@@ -27,8 +27,8 @@ std::string DirectoryOf(const std::string& path) { return path.substr(0, path.rf
 
 absl::StatusOr<std::string> WriteSnapshot(const Snapshot& snapshot) {
   const char* tmpdir = getenv("TMPDIR");
-  std::string dir = absl::StrCat(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp",
-                                 "/hotcc-snapshot-XXXXXX");
+  std::string dir =
+      absl::StrCat(tmpdir != nullptr && *tmpdir ? tmpdir : "/tmp", "/hotcc-snapshot-XXXXXX");
   if (mkdtemp(dir.data()) == nullptr) {
     return absl::ErrnoToStatus(errno, absl::StrCat("mkdtemp ", dir));
   }

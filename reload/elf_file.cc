@@ -46,20 +46,27 @@ bool TableFits(std::uint64_t offset, std::uint64_t count, std::uint64_t entry_si
 }
 
 absl::Status Truncated(const std::string& path, absl::string_view what, off_t size) {
-  return absl::FailedPreconditionError(
-      absl::StrCat(path, ": truncated ELF: ", what, " lies past the end of the file (", size,
-                   " bytes); it is probably still being written"));
+  return absl::FailedPreconditionError(absl::StrCat(path, ": truncated ELF: ", what,
+                                                    " lies past the end of the file (", size,
+                                                    " bytes); it is probably still being written"));
 }
 
 std::string MachineName(std::uint16_t machine) {
   switch (machine) {
-    case EM_386: return "x86 (32-bit)";
-    case EM_ARM: return "ARM (32-bit)";
-    case EM_AARCH64: return "AArch64";
-    case EM_RISCV: return "RISC-V";
-    case EM_PPC64: return "PowerPC 64";
-    case EM_S390: return "s390";
-    default: return absl::StrCat("machine ", machine);
+    case EM_386:
+      return "x86 (32-bit)";
+    case EM_ARM:
+      return "ARM (32-bit)";
+    case EM_AARCH64:
+      return "AArch64";
+    case EM_RISCV:
+      return "RISC-V";
+    case EM_PPC64:
+      return "PowerPC 64";
+    case EM_S390:
+      return "s390";
+    default:
+      return absl::StrCat("machine ", machine);
   }
 }
 
@@ -120,9 +127,9 @@ absl::Status ValidateSharedObject(int fd, off_t size, const std::string& path) {
                                                    "; this process is x86-64"));
   }
   if (header->e_type != ET_DYN) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": not a shared object (ELF type ", header->e_type,
-        "); build it with hot_cc_library, which links lib<name>.so with linkshared"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a shared object (ELF type ", header->e_type,
+                     "); build it with hot_cc_library, which links lib<name>.so with linkshared"));
   }
   const auto file_size = static_cast<std::uint64_t>(size);
   if (header->e_phentsize != sizeof(Elf64_Phdr) || header->e_phnum == 0) {
@@ -149,7 +156,8 @@ absl::Status ValidateSharedObject(int fd, off_t size, const std::string& path) {
       ReadTable<Elf64_Shdr>(fd, header->e_shoff, header->e_shnum, path);
   if (!sections.ok()) return sections.status();
   for (const Elf64_Shdr& section : *sections) {
-    if (section.sh_type != SHT_NOBITS && !TableFits(section.sh_offset, 1, section.sh_size, file_size)) {
+    if (section.sh_type != SHT_NOBITS &&
+        !TableFits(section.sh_offset, 1, section.sh_size, file_size)) {
       return Truncated(path, "a section", size);
     }
   }
@@ -167,8 +175,8 @@ absl::StatusOr<UnloadHazards> ReadUnloadHazards(int fd, off_t size, const std::s
   UnloadHazards hazards;
   for (const Elf64_Shdr& section : *sections) {
     if (section.sh_type == SHT_DYNAMIC) {
-      absl::StatusOr<std::vector<Elf64_Dyn>> entries = ReadTable<Elf64_Dyn>(
-          fd, section.sh_offset, section.sh_size / sizeof(Elf64_Dyn), path);
+      absl::StatusOr<std::vector<Elf64_Dyn>> entries =
+          ReadTable<Elf64_Dyn>(fd, section.sh_offset, section.sh_size / sizeof(Elf64_Dyn), path);
       if (!entries.ok()) return entries.status();
       for (const Elf64_Dyn& entry : *entries) {
         if (entry.d_tag == DT_FLAGS_1 && (entry.d_un.d_val & DF_1_NODELETE) != 0) {

@@ -98,11 +98,16 @@ void EnsureAlternateStack() {
 
 std::string SignalName(int signal_number) {
   switch (signal_number) {
-    case SIGSEGV: return "SIGSEGV (segmentation fault)";
-    case SIGBUS: return "SIGBUS (bus error)";
-    case SIGFPE: return "SIGFPE (arithmetic error)";
-    case SIGILL: return "SIGILL (illegal instruction)";
-    default: return absl::StrCat("signal ", signal_number);
+    case SIGSEGV:
+      return "SIGSEGV (segmentation fault)";
+    case SIGBUS:
+      return "SIGBUS (bus error)";
+    case SIGFPE:
+      return "SIGFPE (arithmetic error)";
+    case SIGILL:
+      return "SIGILL (illegal instruction)";
+    default:
+      return absl::StrCat("signal ", signal_number);
   }
 }
 
@@ -117,8 +122,8 @@ absl::Status RunGuarded(absl::FunctionRef<void()> call) {
   // savemask = 0: saving the mask costs a sigprocmask system call on every guarded call (about
   // 300 ns, far more than a typical call); OnFault restores the mask itself, on the rare fault.
   if (sigsetjmp(frame.jump, 0) != 0) {
-    return absl::AbortedError(absl::StrFormat("%s at address %p", SignalName(frame.signal_number),
-                                              frame.fault_address));
+    return absl::AbortedError(
+        absl::StrFormat("%s at address %p", SignalName(frame.signal_number), frame.fault_address));
   }
   current_frame = &frame;
   try {

@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <cstdint>
-
 #include <stdexcept>
 
 #include "gmock/gmock.h"

@@ -106,7 +106,7 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
 
     pollfd fds[3];
     int count = 0;
-    const int changes_fd = inotify_fd_ >= 0                ? inotify_fd_
+    const int changes_fd = inotify_fd_ >= 0      ? inotify_fd_
                            : notifications_open_ ? options_.notification_fd
                                                  : -1;
     if (changes_fd >= 0) fds[count++] = {changes_fd, POLLIN, 0};

@@ -106,8 +106,8 @@ class HotReloader {
   template <typename Api>
   absl::StatusOr<HotModule<Api>> Add(std::string name, std::string path,
                                      std::uint64_t interface_fingerprint) {
-    absl::StatusOr<ModuleSlot*> slot = AddSlot(ModuleSpec{
-        std::move(name), std::move(path), sizeof(Api), interface_fingerprint});
+    absl::StatusOr<ModuleSlot*> slot =
+        AddSlot(ModuleSpec{std::move(name), std::move(path), sizeof(Api), interface_fingerprint});
     if (!slot.ok()) return slot.status();
     return HotModule<Api>(*slot);
   }

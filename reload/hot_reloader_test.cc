@@ -85,8 +85,8 @@ TEST_F(HotReloaderTest, ABurstOfPartialWritesLoadsTheFinalFileOnce) {
   std::thread writer([&] {
     const size_t piece = bytes.size() / 8 + 1;
     for (size_t offset = 0; offset < bytes.size(); offset += piece) {
-      const int fd = open(module_path_.c_str(),
-                          O_WRONLY | O_CLOEXEC | (offset == 0 ? O_TRUNC : O_APPEND));
+      const int fd =
+          open(module_path_.c_str(), O_WRONLY | O_CLOEXEC | (offset == 0 ? O_TRUNC : O_APPEND));
       ASSERT_GE(fd, 0);
       const size_t length = std::min(piece, bytes.size() - offset);
       ASSERT_EQ(write(fd, bytes.data() + offset, length), static_cast<ssize_t>(length));
@@ -111,8 +111,7 @@ TEST_F(HotReloaderTest, UnderIbazelReloadsOnlyWhenABuildSucceeds) {
   std::unique_ptr<HotReloader> reloader = MakeReloader(options);
   HotModule<CounterApi> counter = AddCounter(*reloader);
   auto notify = [&](absl::string_view line) {
-    ASSERT_EQ(write(notifications[1], line.data(), line.size()),
-              static_cast<ssize_t>(line.size()));
+    ASSERT_EQ(write(notifications[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
   };
 
   notify("IBAZEL_BUILD_STARTED\n");

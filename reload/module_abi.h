@@ -56,16 +56,16 @@ inline constexpr char kModuleEntryPrefix[] = "hotcc_module_";
 // function table has type `Api`, initialised from the braced list that follows. Use it once per
 // module, at namespace scope. Requires HOTCC_INTERFACE_FINGERPRINT, which the shared interface's
 // headers provide.
-#define HOTCC_DEFINE_MODULE(module_name, Api, ...)                          \
-  namespace {                                                               \
-  constexpr Api hotcc_module_api_##module_name = __VA_ARGS__;               \
-  constexpr ::hotcc::ModuleHeader hotcc_module_header_##module_name = {     \
-      ::hotcc::kModuleAbiVersion, sizeof(Api), HOTCC_INTERFACE_FINGERPRINT, \
-      #module_name, &hotcc_module_api_##module_name};                       \
-  }                                                                         \
-  extern "C" __attribute__((visibility("default"))) const ::hotcc::ModuleHeader* \
-      hotcc_module_##module_name() {                                        \
-    return &hotcc_module_header_##module_name;                              \
+#define HOTCC_DEFINE_MODULE(module_name, Api, ...)                                        \
+  namespace {                                                                             \
+  constexpr Api hotcc_module_api_##module_name = __VA_ARGS__;                             \
+  constexpr ::hotcc::ModuleHeader hotcc_module_header_##module_name = {                   \
+      ::hotcc::kModuleAbiVersion, sizeof(Api), HOTCC_INTERFACE_FINGERPRINT, #module_name, \
+      &hotcc_module_api_##module_name};                                                   \
+  }                                                                                       \
+  extern "C" __attribute__((visibility("default")))                                       \
+  const ::hotcc::ModuleHeader* hotcc_module_##module_name() {                             \
+    return &hotcc_module_header_##module_name;                                            \
   }
 
 #endif  // HOTCC_RELOAD_MODULE_ABI_H_

@@ -61,9 +61,8 @@ absl::Status CopyFile(int from, int to, off_t size, const std::string& from_path
 
 absl::Status OpenError(int error_number, const std::string& path) {
   if (error_number == ENOENT) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": missing file (", std::strerror(error_number),
-        "); build it, e.g. `bazel build //libs/...`"));
+    return absl::NotFoundError(absl::StrCat(path, ": missing file (", std::strerror(error_number),
+                                            "); build it, e.g. `bazel build //libs/...`"));
   }
   return PosixError(error_number, "cannot open", path);
 }
@@ -93,8 +92,8 @@ ModuleSlot::~ModuleSlot() {
   if (current_) Unload(std::move(current_));
 }
 
-absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
-    absl::Time change_seen, LoadTimings& timings) {
+absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(absl::Time change_seen,
+                                                                             LoadTimings& timings) {
   const std::string& path = spec_.path;
   const absl::Time start = absl::Now();
   const ScopedFd source(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -104,8 +103,8 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
   auto version = std::make_unique<Version>();
   version->source = IdentityOf(st);
   if (change_seen != absl::InfinitePast()) {
-    timings.seen = std::max(absl::ZeroDuration(),
-                            change_seen - absl::FromUnixNanos(version->source.mtime_ns));
+    timings.seen =
+        std::max(absl::ZeroDuration(), change_seen - absl::FromUnixNanos(version->source.mtime_ns));
   }
 
   HOTCC_RETURN_IF_ERROR(ValidateSharedObject(source.get(), st.st_size, path));
@@ -144,9 +143,9 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
   const std::string entry_name = absl::StrCat(kModuleEntryPrefix, spec_.name);
   absl::StatusOr<void*> entry = version->library.FindSymbol(entry_name.c_str());
   if (!entry.ok()) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": no entry point ", entry_name, "; define it with HOTCC_DEFINE_MODULE(",
-        spec_.name, ", ...) (", entry.status().message(), ")"));
+    return absl::NotFoundError(absl::StrCat(path, ": no entry point ", entry_name,
+                                            "; define it with HOTCC_DEFINE_MODULE(", spec_.name,
+                                            ", ...) (", entry.status().message(), ")"));
   }
   const ModuleHeader* header = nullptr;
   absl::Status entered = RunGuarded([&] { header = reinterpret_cast<ModuleEntryFn>(*entry)(); });
@@ -155,9 +154,9 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", entry_name, " returned null"));
   }
   if (header->abi_version != kModuleAbiVersion) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": module ABI version ", header->abi_version, ", the app expects ",
-        kModuleAbiVersion, ": rebuild the module and the app from the same reload/"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": module ABI version ", header->abi_version, ", the app expects ",
+                     kModuleAbiVersion, ": rebuild the module and the app from the same reload/"));
   }
   if (header->interface_fingerprint != spec_.interface_fingerprint) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -166,9 +165,9 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
         path, header->interface_fingerprint, spec_.interface_fingerprint));
   }
   if (header->api_size != spec_.api_size || header->api == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": function table of ", header->api_size, " bytes, the app expects ",
-        spec_.api_size, ": the module and the app disagree on its type"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": function table of ", header->api_size, " bytes, the app expects ",
+                     spec_.api_size, ": the module and the app disagree on its type"));
   }
   version->api = header->api;
   timings.verified = absl::Now() - opened;
@@ -193,8 +192,8 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
     last_refusal_ = loaded.status();
     const std::string kept =
         current_ ? absl::StrCat("kept v", current_->number) : std::string("nothing loaded");
-    log_(absl::StrCat(spec_.name, ": ", kept, ", refused the new file: ",
-                      loaded.status().ToString()));
+    log_(absl::StrCat(spec_.name, ": ", kept,
+                      ", refused the new file: ", loaded.status().ToString()));
     return loaded.status();
   }
   std::unique_ptr<Version> next = *std::move(loaded);
@@ -219,8 +218,8 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
                     " from ", spec_.path, " (seen ", Micros(timings.seen), ", validated ",
                     Micros(timings.validated), ", copied ", Micros(timings.copied), ", opened ",
-                    Micros(timings.opened), ", verified ", Micros(timings.verified),
-                    ", swapped ", Micros(timings.swapped), ")", unloaded));
+                    Micros(timings.opened), ", verified ", Micros(timings.verified), ", swapped ",
+                    Micros(timings.swapped), ")", unloaded));
   if (current_->hazards.any()) {
     log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
                       " will not unload: ", current_->hazards.Explain()));

@@ -52,12 +52,12 @@ struct ModuleSpec {
 
 // How long each stage of a successful load took.
 struct LoadTimings {
-  absl::Duration seen;      // From the file's last write to the loader starting on it.
+  absl::Duration seen;  // From the file's last write to the loader starting on it.
   absl::Duration validated;
   absl::Duration copied;
   absl::Duration opened;
   absl::Duration verified;
-  absl::Duration swapped;   // Publishing the table and waiting for callers of the old one.
+  absl::Duration swapped;  // Publishing the table and waiting for callers of the old one.
 };
 
 class ModuleSlot {
@@ -120,8 +120,7 @@ class ModuleSlot {
     std::atomic<bool> proven{false};
   };
 
-  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen,
-                                                       LoadTimings& timings)
+  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen, LoadTimings& timings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes `next` (may be null), waits for callers of the previous one to leave.
   void Publish(Version* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

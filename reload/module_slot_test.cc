@@ -115,10 +115,14 @@ void PatchByte(const std::string& path, size_t offset, unsigned char value) {
 }
 
 const Refusal kRefusals[] = {
-    {"MissingFile", [](const std::string& path) { unlink(path.c_str()); },
-     absl::StatusCode::kNotFound, {"missing file", "No such file or directory"}},
-    {"EmptyFile", [](const std::string& path) { WriteFile(path, ""); },
-     absl::StatusCode::kInvalidArgument, {"empty file"}},
+    {"MissingFile",
+     [](const std::string& path) { unlink(path.c_str()); },
+     absl::StatusCode::kNotFound,
+     {"missing file", "No such file or directory"}},
+    {"EmptyFile",
+     [](const std::string& path) { WriteFile(path, ""); },
+     absl::StatusCode::kInvalidArgument,
+     {"empty file"}},
     {"RandomBytes",
      [](const std::string& path) {
        std::mt19937 random(7);
@@ -126,27 +130,34 @@ const Refusal kRefusals[] = {
        for (char& byte : bytes) byte = static_cast<char>(random());
        WriteFile(path, bytes);
      },
-     absl::StatusCode::kInvalidArgument, {"not an ELF file"}},
+     absl::StatusCode::kInvalidArgument,
+     {"not an ELF file"}},
     {"TruncatedElf",
      [](const std::string& path) {
        const std::string bytes = ReadFile(FixturePath("v2"));
        WriteFile(path, bytes.substr(0, bytes.size() / 2));
      },
-     absl::StatusCode::kFailedPrecondition, {"truncated ELF", "still being written"}},
+     absl::StatusCode::kFailedPrecondition,
+     {"truncated ELF", "still being written"}},
     {"WrongArchitecture",
      [](const std::string& path) {
        InstallFile(FixturePath("v2"), path);
        PatchByte(path, 18, 183);  // e_machine = EM_AARCH64.
      },
-     absl::StatusCode::kInvalidArgument, {"wrong architecture: built for AArch64"}},
-    {"NoEntryPoint", [](const std::string& path) { InstallFile(FixturePath("no_entry"), path); },
-     absl::StatusCode::kNotFound, {"no entry point hotcc_module_counter", "HOTCC_DEFINE_MODULE"}},
+     absl::StatusCode::kInvalidArgument,
+     {"wrong architecture: built for AArch64"}},
+    {"NoEntryPoint",
+     [](const std::string& path) { InstallFile(FixturePath("no_entry"), path); },
+     absl::StatusCode::kNotFound,
+     {"no entry point hotcc_module_counter", "HOTCC_DEFINE_MODULE"}},
     {"UnresolvedSymbol",
      [](const std::string& path) { InstallFile(FixturePath("unresolved"), path); },
      absl::StatusCode::kFailedPrecondition,
      {"dlopen failed", "undefined symbol: hotcc_fixture_symbol_nobody_defines"}},
-    {"AbiMismatch", [](const std::string& path) { InstallFile(FixturePath("wrong_abi"), path); },
-     absl::StatusCode::kInvalidArgument, {"module ABI version 2, the app expects 1"}},
+    {"AbiMismatch",
+     [](const std::string& path) { InstallFile(FixturePath("wrong_abi"), path); },
+     absl::StatusCode::kInvalidArgument,
+     {"module ABI version 2, the app expects 1"}},
     {"FingerprintMismatch",
      [](const std::string& path) { InstallFile(FixturePath("changed_interface"), path); },
      absl::StatusCode::kInvalidArgument,
@@ -197,9 +208,8 @@ TEST_F(ModuleSlotTest, NothingLoadsWhenTheFirstFileIsBad) {
   EXPECT_EQ(slot->version(), 0);
   EXPECT_THAT(log_.Dump(), HasSubstr("counter: nothing loaded, refused the new file"));
   Counter counter;
-  const absl::Status call = HotModule<CounterApi>(slot.get()).Call("step", [&](const auto& api) {
-    api.step(counter);
-  });
+  const absl::Status call =
+      HotModule<CounterApi>(slot.get()).Call("step", [&](const auto& api) { api.step(counter); });
   EXPECT_EQ(call.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(call.message()), HasSubstr("no working version"));
 }
@@ -288,9 +298,10 @@ TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
   log_.Clear();
 
   const Counter before = counter;
-  const absl::Status status = HotModule<CounterApi>(slot.get()).CallRestoring(
-      "misbehave", counter,
-      [&](const CounterApi& api) { api.misbehave(counter, GetParam().fault); });
+  const absl::Status status = HotModule<CounterApi>(slot.get())
+                                  .CallRestoring("misbehave", counter, [&](const CounterApi& api) {
+                                    api.misbehave(counter, GetParam().fault);
+                                  });
 
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(status.message()),
@@ -370,12 +381,14 @@ void ExpectUnloadFailureExplained(ModuleSlotTest* test, ModuleSlot& slot, LogCap
   InstallFile(FixturePath(first_fixture), slot.spec().path);
   ASSERT_TRUE(slot.Reload(absl::Now()).ok()) << log.Dump();
   EXPECT_THAT(log.Dump(), HasSubstr("will not unload"));
-  HotModule<CounterApi>(&slot).Call("step", [&](const CounterApi& api) { api.step(counter); })
+  HotModule<CounterApi>(&slot)
+      .Call("step", [&](const CounterApi& api) { api.step(counter); })
       .IgnoreError();
   for (absl::string_view next : {"v1", "v2"}) {
     InstallFile(FixturePath(next), slot.spec().path);
     ASSERT_TRUE(slot.Reload(absl::Now()).ok()) << log.Dump();
-    HotModule<CounterApi>(&slot).Call("step", [&](const CounterApi& api) { api.step(counter); })
+    HotModule<CounterApi>(&slot)
+        .Call("step", [&](const CounterApi& api) { api.step(counter); })
         .IgnoreError();
   }
   const std::string unload_line = log.lines().back();
@@ -387,8 +400,7 @@ void ExpectUnloadFailureExplained(ModuleSlotTest* test, ModuleSlot& slot, LogCap
 
 TEST_F(ModuleSlotTest, ExplainsWhyANodeleteModuleStaysMapped) {
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
-  ExpectUnloadFailureExplained(this, *slot, log_, "nodelete",
-                               {"NODELETE", "remove that flag"});
+  ExpectUnloadFailureExplained(this, *slot, log_, "nodelete", {"NODELETE", "remove that flag"});
 }
 
 TEST_F(ModuleSlotTest, NamesTheGnuUniqueSymbolsThatPinAModule) {

@@ -20,7 +20,8 @@ TEST(PrivateDirTest, IsOnlyForThisUserAndHasAnUnpredictableName) {
   struct stat st;
   ASSERT_EQ(stat(dir->path().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700);
-  EXPECT_THAT(dir->path(), ::testing::StartsWith(absl::StrCat(base.path(), "/hotcc-", getpid(), "-")));
+  EXPECT_THAT(dir->path(),
+              ::testing::StartsWith(absl::StrCat(base.path(), "/hotcc-", getpid(), "-")));
   absl::StatusOr<PrivateDir> other = PrivateDir::Create(base.path());
   EXPECT_NE(dir->path(), other->path());
 }

@@ -69,8 +69,7 @@ absl::Status SharedLibrary::Close() {
     return absl::FailedPreconditionError(absl::StrCat("dlclose ", path_, ": ", DlError()));
   }
   if (IsMapped(path_)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path_, " is still mapped after dlclose"));
+    return absl::FailedPreconditionError(absl::StrCat(path_, " is still mapped after dlclose"));
   }
   return absl::OkStatus();
 }

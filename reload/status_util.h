@@ -29,10 +29,10 @@ inline absl::Status Annotate(const absl::Status& status, absl::string_view conte
 }  // namespace hotcc
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define HOTCC_RETURN_IF_ERROR(expr)                    \
-  do {                                                 \
-    ::absl::Status hotcc_status_ = (expr);             \
-    if (!hotcc_status_.ok()) return hotcc_status_;     \
+#define HOTCC_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status hotcc_status_ = (expr);         \
+    if (!hotcc_status_.ok()) return hotcc_status_; \
   } while (false)
 
 #endif  // HOTCC_RELOAD_STATUS_UTIL_H_

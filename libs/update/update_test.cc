@@ -40,8 +40,8 @@ TEST(UpdateStateTest, AdvancesTickAndWalksByTheDrawnStep) {
   update_state(state, rng);
   update_state(state, rng);
   EXPECT_EQ(state.tick, 3);
-  EXPECT_EQ(state.position, 2);   // 2 + 3 - 3
-  EXPECT_EQ(state.total, 9);      // 2 + 5 + 2
+  EXPECT_EQ(state.position, 2);  // 2 + 3 - 3
+  EXPECT_EQ(state.total, 9);     // 2 + 5 + 2
   EXPECT_EQ(state.peak, 5);
   EXPECT_EQ(rng.draws_taken(), 3u);
 }

@@ -5,9 +5,8 @@
 namespace hotcc::demo {
 
 std::string view_state(const State& state) {
-  return "tick " + std::to_string(state.tick) + " | position " +
-         std::to_string(state.position) + " | total " + std::to_string(state.total) +
-         " | peak " + std::to_string(state.peak);
+  return "tick " + std::to_string(state.tick) + " | position " + std::to_string(state.position) +
+         " | total " + std::to_string(state.total) + " | peak " + std::to_string(state.peak);
 }
 
 }  // namespace hotcc::demo
