@@ -289,6 +289,12 @@ struct Crash {
 class CrashTest : public ModuleSlotTest, public ::testing::WithParamInterface<Crash> {};
 
 TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
+#if defined(__SANITIZE_THREAD__)
+  if (GetParam().fault == Fault::kBus) {
+    // Seen here: under ThreadSanitizer the process dies at this fault before the guard runs.
+    GTEST_SKIP() << "SIGBUS from a mapped page is not caught under ThreadSanitizer";
+  }
+#endif
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
   InstallAndLoad(*slot, "v1");
   Counter counter;
