@@ -137,10 +137,15 @@ void HotReloader::ReadFileEvents(absl::Time now) {
     for (ssize_t offset = 0; offset < length;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      if (event->len == 0) continue;
-      const absl::string_view name = event->name;
+      // After an overflow the kernel has dropped events: any module may have changed, and
+      // Reload() skips the ones whose file is still the loaded one.
+      const bool overflow = (event->mask & IN_Q_OVERFLOW) != 0;
+      if (event->len == 0 && !overflow) continue;
+      const absl::string_view name = overflow ? absl::string_view() : event->name;
       for (const auto& watched : modules_) {
-        if (watched->watch_descriptor != event->wd || watched->file_name != name) continue;
+        if (!overflow && (watched->watch_descriptor != event->wd || watched->file_name != name)) {
+          continue;
+        }
         if (!watched->first_event) watched->first_event = now;
         watched->last_event = now;
       }
