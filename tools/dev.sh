@@ -12,7 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash tools/setup.sh
 # -debounce: ibazel waits this long after a save before building; its default is 100 ms.
-ibazel -debounce=20ms run --config=hot //app -- "$@" &
+# HOTCC_DEBOUNCE overrides it, for tools/bench/edit_latency.py's comparison of values.
+ibazel -debounce="${HOTCC_DEBOUNCE:-20ms}" run --config=hot //app -- "$@" &
 ibazel_pid=$!
 
 # ibazel takes a first SIGINT as "stop the app" and a second one as "exit", killing what is
