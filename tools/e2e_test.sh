@@ -73,7 +73,7 @@ last_line() { tail -n 1 "$out"; }
 lines_matching() { grep -c -E "$1" "$out" || true; }
 has_line() { grep -q -E "$1" "$out"; }
 has_message() { grep -a -q -E "$1" "$err"; }
-tick_of() { sed -E 's/^[^0-9-]*(-?[0-9]+).*/\1/' <<<"$1"; }
+tick_of() { sed -E 's/.*tick (-?[0-9]+).*/\1/' <<<"$1"; }
 
 replace() {  # replace FILE OLD NEW: a literal edit that must apply.
   local file="$copy/$1"
