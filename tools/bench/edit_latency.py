@@ -1,21 +1,21 @@
 #!/usr/bin/env python3
-"""Benchmark 1: edit-to-effect latency of the dev loop, against a plain g++ floor.
+"""Benchmark 1: edit-to-effect latency of the dev loop, against a plain gcc floor.
 
-    tools/bench/edit_latency.py [--edits=20] [--debounce=20ms,100ms,5ms] [--json_out=FILE]
+    tools/bench/edit_latency.py [--edits=20] [--debounce=20ms,100ms,0ms] [--json_out=FILE]
 
 (tools/bench.sh --only edit_latency runs it and keeps its results in bench-results/.)
 
 On a temporary copy of the workspace it runs the dev loop, `tools/dev.sh --tick_ms=T` (ibazel
 -debounce=D run --config=hot //app; D from HOTCC_DEBOUNCE), and edits libs/view/view.cc as a
-developer would: each edit changes the printed prefix "tick " to a unique marker ("edit7 tick ").
-The clock runs from the moment the write is closed to the moment the first stdout line with the
+developer would: each edit changes the printed prefix "tick " to a unique marker. The debounce
+values take turns in --rounds rounds, restarting the dev loop each time, so that the machine's
+changing load weighs on them alike. The clock runs from the moment the write is closed to the moment the first stdout line with the
 marker is read from the app's pipe (no polling of files, no sleeps on the measured path).
 
 Every timestamp is CLOCK_REALTIME, the clock of file mtimes and of the loader's absl::Now(), so
 each edit's latency splits exactly into consecutive stages:
 
     write -> .so mtime      build: ibazel's debounce, then Bazel up to the link of libview.so
-                            (ibazel's "Building ..." line on stderr splits debounce from Bazel)
     .so mtime -> seen       notify: the rest of the Bazel build of //app, the Bazel client's exit,
                             ibazel's IBAZEL_BUILD_COMPLETED on the app's stdin, the loader waking
                             up ("seen" in the loader's report line)
@@ -24,13 +24,14 @@ each edit's latency splits exactly into consecutive stages:
     swapped -> new line     tick: unloading the version two back, the report line, the wait for
                             the next tick (at most --tick_ms), the write to the pipe, our read
 
-The floor is measured in the same run, between the edits, on the same file: Bazel's own compile
+The stderr lines of ibazel and Bazel (MILESTONES), timestamped as they arrive, split build and
+notify further. The floor is measured in the same run, between the edits, on the same file: Bazel's own compile
 and link command lines for libview.so (from `bazel aquery`), replayed in Bazel's execution root
 with plain gcc, outside Bazel and its sandbox, writing to a scratch directory.
 
 Prints Markdown (from a "### " heading on) and writes the JSON given by --json_out. Cleans up
-even when it fails: ibazel and the app, the copy's Bazel server (`bazel clean --expunge`), the
-copy itself, and the app's private directories.
+even when it fails: tools/dev.sh, ibazel and the app (which removes its private directory as it
+stops), the copy's Bazel server (`bazel clean --expunge`) and the copy itself.
 """
 
 import argparse
@@ -204,8 +205,7 @@ class Floor:
         so = link_argv[link_argv.index("-o") + 1]
         # Same command lines, outputs moved to the scratch directory so Bazel's stay untouched.
         moved = {obj: os.path.join(scratch, "view.pic.o"), dep: os.path.join(scratch, "view.pic.d"),
-                 so: os.path.join(scratch, "libview.so"),
-                 f"-frandom-seed={obj}": f"-frandom-seed={obj}"}
+                 so: os.path.join(scratch, "libview.so")}
         self.compile_argv = [moved.get(a, a) for a in compile_argv]
         self.link_argv = [moved.get(a, a) for a in link_argv]
         self.env = {"PATH": "/bin:/usr/bin:/usr/local/bin"}  # --incompatible_strict_action_env
@@ -224,7 +224,6 @@ class DevLoop:
     """tools/dev.sh in the copy, with ibazel's -debounce set through HOTCC_DEBOUNCE."""
 
     def __init__(self, copy, work, name, debounce, tick_ms):
-        self.copy = copy
         self.out_file = open(os.path.join(work, f"stdout-{name}"), "wb")
         self.err_file = open(os.path.join(work, f"stderr-{name}"), "wb")
         out_r, out_w = os.pipe()
