@@ -14,7 +14,7 @@
 # Benchmarks are binaries, never tests: `bazel test //...` does not run them.
 set -euo pipefail
 
-BENCHMARKS=(load_cost call_overhead soak)
+BENCHMARKS=(edit_latency load_cost call_overhead soak)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly RESULTS_DIR="${PWD}/bench-results"
@@ -22,6 +22,13 @@ readonly RESULTS_DIR="${PWD}/bench-results"
 # Quiet `bazel run`: only the benchmark's own output reaches stdout.
 bazel_run() {
   bazel run -c opt --noshow_progress --ui_event_filters=-info "$@"
+}
+
+# Benchmark 1: edit-to-effect latency of the dev loop (tools/dev.sh, in its own fastbuild
+# configuration, not -c opt) on a temporary copy of the workspace, against plain gcc compiling
+# and linking the same module; also compares ibazel -debounce values (tools/bench/edit_latency.py).
+bench_edit_latency() {
+  python3 tools/bench/edit_latency.py --edits=20 --json_out="${RESULTS_DIR}/edit_latency.json"
 }
 
 # Benchmark 2: loader cost (change seen -> new code callable) for 100 KiB to 50 MiB modules.

@@ -12,7 +12,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash tools/setup.sh
 # -debounce: ibazel waits this long after a save before building; its default is 100 ms.
-ibazel -debounce=20ms run --config=hot //app -- "$@" &
+# HOTCC_DEBOUNCE overrides it, for tools/bench/edit_latency.py's comparison of values.
+# -bazel_path: ibazel runs the workspace's shim (tools/bazel, which finds the real Bazel itself)
+# directly. /usr/bin/bazel would exec the same shim, but only after its own bash start-up, which
+# costs about 40 ms of every rebuild on the 2-core machine (tools/bench/RESULTS.md, benchmark 1).
+ibazel -debounce="${HOTCC_DEBOUNCE:-20ms}" -bazel_path="$PWD/tools/bazel" \
+  run --config=hot //app -- "$@" &
 ibazel_pid=$!
 
 # ibazel takes a first SIGINT as "stop the app" and a second one as "exit", killing what is
