@@ -40,9 +40,16 @@ TEST(ConcurrencyTest, EightThreadsCallThroughFiveHundredSwaps) {
     callers.emplace_back([&, t] {
       Counter counter;
       while (!stop.load(std::memory_order_relaxed)) {
-        // Half the threads take the unguarded fast path, half the guarded one.
+        // The threads take turns at each way of calling: unguarded, pinned batches, guarded.
         int version = 0;
-        if (t % 2 == 0) {
+        if (t % 4 == 2) {
+          const auto pinned = module.Pin();
+          version = pinned->version();
+          for (int i = 0; i < 16; ++i) {
+            pinned->step(counter);
+            if (pinned->version() != version) bad_results.fetch_add(1);  // Torn within a pin.
+          }
+        } else if (t % 2 == 0) {
           version = module.CallUnguarded([&](const CounterApi& api) {
             api.step(counter);
             return api.version();

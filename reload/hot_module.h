@@ -9,6 +9,8 @@
 //   absl::Status status = update.CallRestoring("update_state", state, [&](const UpdateApi& api) {
 //     api.update_state(state, rng);   // a crash here puts `state` back as it was
 //   });
+//   auto pinned = view.Pin();         // a batch of unguarded calls at the cost of a plain
+//   for (...) pinned->view_state(s);  // call through a table
 
 #ifndef HOTCC_RELOAD_HOT_MODULE_H_
 #define HOTCC_RELOAD_HOT_MODULE_H_
@@ -58,6 +60,26 @@ class HotModule {
     ReadSection section;
     return std::forward<Fn>(fn)(*static_cast<const Api*>(slot_->CurrentApi()));
   }
+
+  // The current table, held for a batch of unguarded calls: each call then costs what any call
+  // through a table does. A reload's swap waits until the Pinned is destroyed, so keep it short
+  // (a loop over a frame's items, not a whole session). Requires a loaded version.
+  //
+  //   auto view = module.Pin();
+  //   for (const Item& item : items) total += view->score(item);
+  class Pinned {
+   public:
+    explicit Pinned(const ModuleSlot& slot) : api_(static_cast<const Api*>(slot.CurrentApi())) {}
+    Pinned(const Pinned&) = delete;
+    Pinned& operator=(const Pinned&) = delete;
+    const Api& operator*() const { return *api_; }
+    const Api* operator->() const { return api_; }
+
+   private:
+    ReadSection section_;  // Opened before api_ is read, closed after the last call.
+    const Api* api_;
+  };
+  Pinned Pin() const { return Pinned(*slot_); }
 
   int version() const { return slot_->version(); }
   ModuleSlot& slot() const { return *slot_; }
