@@ -215,11 +215,15 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
   current_ = std::move(next);
   last_timings_ = timings;
   const std::string unloaded = retired ? absl::StrCat("; ", Unload(std::move(retired))) : "";
+  // A load that no change prompted (the first) has no "seen" time.
+  const std::string seen = change_seen == absl::InfinitePast()
+                               ? std::string()
+                               : absl::StrCat("seen ", Micros(timings.seen), ", ");
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
-                    " from ", spec_.path, " (seen ", Micros(timings.seen), ", validated ",
-                    Micros(timings.validated), ", copied ", Micros(timings.copied), ", opened ",
-                    Micros(timings.opened), ", verified ", Micros(timings.verified), ", swapped ",
-                    Micros(timings.swapped), ")", unloaded));
+                    " from ", spec_.path, " (", seen, "validated ", Micros(timings.validated),
+                    ", copied ", Micros(timings.copied), ", opened ", Micros(timings.opened),
+                    ", verified ", Micros(timings.verified), ", swapped ", Micros(timings.swapped),
+                    ")", unloaded));
   if (current_->hazards.any()) {
     log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
                       " will not unload: ", current_->hazards.Explain()));
