@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "reload/fault_guard.h"
+#include "reload/file_copy.h"
 #include "reload/module_abi.h"
 #include "reload/reader_registry.h"
 #include "reload/status_util.h"
@@ -34,30 +35,6 @@ class ScopedFd {
  private:
   int fd_;
 };
-
-// Copies `size` bytes from `from` to `to`, in the kernel where the file system allows it.
-absl::Status CopyFile(int from, int to, off_t size, const std::string& from_path,
-                      const std::string& to_path) {
-  off_t offset = 0;
-  while (offset < size) {
-    ssize_t copied = copy_file_range(from, &offset, to, nullptr, size - offset, 0);
-    if (copied < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
-      char buffer[1 << 16];
-      copied = pread(from, buffer, std::min<off_t>(sizeof(buffer), size - offset), offset);
-      if (copied > 0 && write(to, buffer, copied) != copied) {
-        return PosixError(errno, "cannot write", to_path);
-      }
-      if (copied > 0) offset += copied;
-    }
-    if (copied < 0 && errno == EINTR) continue;
-    if (copied < 0) return PosixError(errno, "cannot copy", from_path);
-    if (copied == 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(from_path, ": file shrank while being copied (still being written?)"));
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::Status OpenError(int error_number, const std::string& path) {
   if (error_number == ENOENT) {
@@ -123,7 +100,7 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(abs
     absl::StatusOr<int> copy_fd = private_dir_->CreateFile(copy_name);
     if (!copy_fd.ok()) return copy_fd.status();
     const ScopedFd copy(*copy_fd);
-    absl::Status copied = CopyFile(source.get(), copy.get(), st.st_size, path, copy_path);
+    absl::Status copied = CopyFileContents(source.get(), copy.get(), st.st_size, path, copy_path);
     if (!copied.ok()) {
       private_dir_->RemoveFile(copy_name).IgnoreError();
       return copied;

@@ -21,19 +21,6 @@ namespace {
 
 constexpr absl::string_view kPrefix = "hotcc-";
 
-// Removes the entries of `dir` and then `dir` itself. Only plain files are expected inside.
-void RemoveTree(const std::string& dir) {
-  if (DIR* stream = opendir(dir.c_str())) {
-    while (const dirent* entry = readdir(stream)) {
-      const absl::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      unlink(absl::StrCat(dir, "/", name).c_str());
-    }
-    closedir(stream);
-  }
-  rmdir(dir.c_str());
-}
-
 // Whether `name` is `hotcc-<pid>-XXXXXX` for a process that no longer exists.
 bool IsLeftoverOfDeadProcess(absl::string_view name) {
   if (!absl::StartsWith(name, kPrefix)) return false;
@@ -58,7 +45,7 @@ void RemoveLeftovers(const std::string& base) {
     }
   }
   closedir(stream);
-  for (const std::string& path : leftovers) RemoveTree(path);
+  for (const std::string& path : leftovers) RemoveFlatDirectory(path);
 }
 
 }  // namespace
@@ -89,7 +76,7 @@ PrivateDir::PrivateDir(PrivateDir&& other) noexcept : path_(std::move(other.path
 
 PrivateDir& PrivateDir::operator=(PrivateDir&& other) noexcept {
   if (this != &other) {
-    if (!path_.empty()) RemoveTree(path_);
+    if (!path_.empty()) RemoveFlatDirectory(path_);
     path_ = std::move(other.path_);
     other.path_.clear();
   }
@@ -97,7 +84,7 @@ PrivateDir& PrivateDir::operator=(PrivateDir&& other) noexcept {
 }
 
 PrivateDir::~PrivateDir() {
-  if (!path_.empty()) RemoveTree(path_);
+  if (!path_.empty()) RemoveFlatDirectory(path_);
 }
 
 std::string PrivateDir::PathOf(absl::string_view name) const {
@@ -117,9 +104,23 @@ absl::Status PrivateDir::RemoveFile(absl::string_view name) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<int> PrivateDir::CountEntries() const {
-  DIR* stream = opendir(path_.c_str());
-  if (stream == nullptr) return PosixError(errno, "cannot list", path_);
+absl::StatusOr<int> PrivateDir::CountEntries() const { return CountDirectoryEntries(path_); }
+
+void RemoveFlatDirectory(const std::string& dir) {
+  if (DIR* stream = opendir(dir.c_str())) {
+    while (const dirent* entry = readdir(stream)) {
+      const absl::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      unlink(absl::StrCat(dir, "/", name).c_str());
+    }
+    closedir(stream);
+  }
+  rmdir(dir.c_str());
+}
+
+absl::StatusOr<int> CountDirectoryEntries(const std::string& dir) {
+  DIR* stream = opendir(dir.c_str());
+  if (stream == nullptr) return PosixError(errno, "cannot list", dir);
   int count = 0;
   while (const dirent* entry = readdir(stream)) {
     const absl::string_view name = entry->d_name;

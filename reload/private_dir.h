@@ -63,6 +63,13 @@ class PrivateDir {
   std::string path_;  // Empty once moved from.
 };
 
+// Removes `dir` and the plain files in it (a PrivateDir, or a test's scratch directory, holds
+// nothing else). Errors are ignored: this is cleanup.
+void RemoveFlatDirectory(const std::string& dir);
+
+// The number of entries in `dir`, not counting "." and "..".
+absl::StatusOr<int> CountDirectoryEntries(const std::string& dir);
+
 }  // namespace hotcc
 
 #endif  // HOTCC_RELOAD_PRIVATE_DIR_H_

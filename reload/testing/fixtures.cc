@@ -33,29 +33,6 @@ std::string FixturePath(absl::string_view fixture) {
   return runfiles->Rlocation(absl::StrCat("hotcc/reload/testdata/", fixture, "/libcounter.so"));
 }
 
-ScratchDir::ScratchDir(absl::string_view base) {
-  const char* test_tmpdir = std::getenv("TEST_TMPDIR");
-  if (base.empty()) base = test_tmpdir != nullptr ? test_tmpdir : "/tmp";
-  std::string path_template = absl::StrCat(base, "/scratch-XXXXXX");
-  if (mkdtemp(path_template.data()) == nullptr) std::abort();
-  path_ = path_template;
-}
-
-ScratchDir::~ScratchDir() {
-  if (DIR* stream = opendir(path_.c_str())) {
-    while (const dirent* entry = readdir(stream)) {
-      const absl::string_view name = entry->d_name;
-      if (name != "." && name != "..") unlink(PathOf(name).c_str());
-    }
-    closedir(stream);
-  }
-  rmdir(path_.c_str());
-}
-
-std::string ScratchDir::PathOf(absl::string_view name) const {
-  return absl::StrCat(path_, "/", name);
-}
-
 void InstallFile(const std::string& from, const std::string& to) {
   const std::string temporary = absl::StrCat(to, ".installing");
   WriteFile(temporary, ReadFile(from));

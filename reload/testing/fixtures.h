@@ -1,7 +1,8 @@
 // File: reload/testing/fixtures.h
 //
-// Helpers for the loader's tests: where the fixture modules are, a scratch directory to install
-// them into, and a LogSink that keeps the loader's lines for assertions.
+// Helpers for the loader's tests: where the fixture modules are, how to install them into a
+// ScratchDir (reload/testing/scratch_dir.h) as a build would, and a LogSink that keeps the loader's
+// lines for assertions.
 
 #ifndef HOTCC_RELOAD_TESTING_FIXTURES_H_
 #define HOTCC_RELOAD_TESTING_FIXTURES_H_
@@ -13,27 +14,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "reload/module_slot.h"
+#include "reload/testing/scratch_dir.h"
 
 namespace hotcc::testing {
 
 // The path of reload/testdata/<fixture>/libcounter.so in the test's runfiles.
 std::string FixturePath(absl::string_view fixture);
-
-// A fresh directory under `base` (default: $TEST_TMPDIR), removed with its files when
-// destroyed.
-class ScratchDir {
- public:
-  explicit ScratchDir(absl::string_view base = "");
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string PathOf(absl::string_view name) const;
-
- private:
-  std::string path_;
-};
 
 // Puts a copy of `from` at `to` the way Bazel puts a rebuilt output: written beside it, then
 // renamed over it, so `to` is a new inode.

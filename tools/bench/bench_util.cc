@@ -1,8 +1,6 @@
 #include "tools/bench/bench_util.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -16,9 +14,8 @@
 #include <memory>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
+#include "reload/file_copy.h"
 #include "reload/status_util.h"
 #include "tools/cpp/runfiles/runfiles.h"
 
@@ -26,17 +23,6 @@ namespace hotcc::bench {
 namespace {
 
 using bazel::tools::cpp::runfiles::Runfiles;
-
-// Reads the number after `key` in a "Key:   123 kB" line of /proc/self/status.
-std::int64_t StatusField(const std::string& status, absl::string_view key) {
-  const size_t at = status.find(absl::StrCat("\n", key, ":"));
-  if (at == std::string::npos) return -1;
-  absl::string_view rest = absl::string_view(status).substr(at + key.size() + 2);
-  rest = absl::StripLeadingAsciiWhitespace(rest);
-  rest = rest.substr(0, rest.find(' '));
-  std::int64_t value = -1;
-  return absl::SimpleAtoi(rest, &value) ? value : -1;
-}
 
 }  // namespace
 
@@ -73,23 +59,7 @@ absl::Status CopyWholeFile(const std::string& from, const std::string& to) {
     close(in);
     return PosixError(error, "cannot create", to);
   }
-  absl::Status status;
-  off_t offset = 0;
-  while (offset < st.st_size) {
-    ssize_t copied = copy_file_range(in, &offset, out, nullptr, st.st_size - offset, 0);
-    if (copied < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
-      // Across file systems, as the loader does too: through a buffer.
-      char buffer[1 << 16];
-      copied = pread(in, buffer, std::min<off_t>(sizeof(buffer), st.st_size - offset), offset);
-      if (copied > 0 && write(out, buffer, copied) != copied) copied = -1;
-      if (copied > 0) offset += copied;
-    }
-    if (copied < 0 && errno == EINTR) continue;
-    if (copied <= 0) {
-      status = PosixError(copied < 0 ? errno : EIO, "cannot copy", from);
-      break;
-    }
-  }
+  absl::Status status = CopyFileContents(in, out, st.st_size, from, to);
   close(in);
   if (close(out) != 0 && status.ok()) status = PosixError(errno, "cannot close", to);
   return status;
@@ -100,67 +70,9 @@ absl::Status Replace(const std::string& from, const std::string& to) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> MakeTempDir(absl::string_view base, absl::string_view prefix) {
-  std::string root(base);
-  if (root.empty()) {
-    const char* tmpdir = getenv("TMPDIR");
-    root = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
-  }
-  std::string path = absl::StrCat(root, "/", prefix, "XXXXXX");
-  if (mkdtemp(path.data()) == nullptr) return PosixError(errno, "mkdtemp", path);
-  return path;
-}
-
-void RemoveFlatDir(const std::string& dir) {
-  if (DIR* d = opendir(dir.c_str())) {
-    while (const dirent* entry = readdir(d)) {
-      const absl::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      unlink(absl::StrCat(dir, "/", name).c_str());
-    }
-    closedir(d);
-  }
-  rmdir(dir.c_str());
-}
-
 std::int64_t FileSize(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? st.st_size : -1;
-}
-
-int CountDirEntries(const std::string& dir) {
-  DIR* d = opendir(dir.c_str());
-  if (d == nullptr) return -1;
-  int count = 0;
-  while (const dirent* entry = readdir(d)) {
-    const absl::string_view name = entry->d_name;
-    if (name != "." && name != "..") ++count;
-  }
-  closedir(d);
-  return count;
-}
-
-absl::StatusOr<ProcessStats> ReadProcessStats() {
-  ProcessStats stats;
-  std::ifstream status_file("/proc/self/status");
-  if (!status_file) return absl::UnavailableError("cannot read /proc/self/status");
-  const std::string status =
-      absl::StrCat("\n", std::string(std::istreambuf_iterator<char>(status_file), {}));
-  stats.rss_kb = StatusField(status, "VmRSS");
-  stats.vm_size_kb = StatusField(status, "VmSize");
-
-  std::ifstream maps_file("/proc/self/maps");
-  if (!maps_file) return absl::UnavailableError("cannot read /proc/self/maps");
-  std::string line;
-  while (std::getline(maps_file, line)) ++stats.maps;
-
-  // opendir itself holds one descriptor while it lists /proc/self/fd.
-  const int fds = CountDirEntries("/proc/self/fd");
-  if (fds < 0) return absl::UnavailableError("cannot list /proc/self/fd");
-  stats.fds = fds - 1;
-
-  stats.heap_bytes = static_cast<std::int64_t>(mallinfo2().uordblks);
-  return stats;
 }
 
 double Percentile(std::vector<double> samples, double p) {

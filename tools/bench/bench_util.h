@@ -1,8 +1,8 @@
 // File: tools/bench/bench_util.h
 //
 // What the loader benchmarks (load_cost.cc, soak.cc) share: finding the fixture modules,
-// putting a module file in place as a build would, reading the process's resource use, and
-// summarising samples.
+// putting a module file in place as a build would, and summarising samples. Scratch
+// directories and the process's resource use come from reload/testing/.
 //
 //   absl::StatusOr<std::string> a = FixturePath(argv[0], "a", "pad1m");
 //   HOTCC_RETURN_IF_ERROR(CopyWholeFile(*a, staged));
@@ -31,34 +31,15 @@ absl::StatusOr<std::string> RunfilePath(const char* argv0, absl::string_view pat
 absl::StatusOr<std::string> FixturePath(const char* argv0, absl::string_view variant_dir,
                                         absl::string_view module);
 
-// Copies `from` to the new file `to` (which must not exist) with copy_file_range, as the
-// loader copies a module into its private directory. Mode 0755, like a linker's output.
+// Copies `from` to the new file `to` (which must not exist) with the loader's own copy
+// (reload/file_copy.h): open, CopyFileContents, close. Mode 0755, like a linker's output.
 absl::Status CopyWholeFile(const std::string& from, const std::string& to);
 
 // Renames `from` over `to` in one step, as Bazel moves a finished output into place.
 absl::Status Replace(const std::string& from, const std::string& to);
 
-// Makes a new directory `<base>/<prefix>XXXXXX`; `base` empty: $TMPDIR, else /tmp.
-absl::StatusOr<std::string> MakeTempDir(absl::string_view base, absl::string_view prefix);
-
-// Removes `dir` and the plain files in it.
-void RemoveFlatDir(const std::string& dir);
-
 // The size of the file at `path` in bytes, or -1.
 std::int64_t FileSize(const std::string& path);
-
-// This process's resource use, for leak checks.
-struct ProcessStats {
-  std::int64_t rss_kb = 0;      // VmRSS in /proc/self/status.
-  std::int64_t vm_size_kb = 0;  // VmSize in /proc/self/status.
-  std::int64_t maps = 0;        // Lines of /proc/self/maps.
-  std::int64_t fds = 0;         // Entries of /proc/self/fd (less the one used to list it).
-  std::int64_t heap_bytes = 0;  // Bytes malloc has handed out and not got back (mallinfo2).
-};
-absl::StatusOr<ProcessStats> ReadProcessStats();
-
-// The entries of `dir`, not counting "." and "..", or -1 if it cannot be read.
-int CountDirEntries(const std::string& dir);
 
 // Nearest-rank percentile `p` (0 < p <= 100) of `samples`; 0 if there are none.
 double Percentile(std::vector<double> samples, double p);

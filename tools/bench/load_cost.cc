@@ -28,6 +28,7 @@
 #include "absl/time/clock.h"
 #include "reload/hot_reloader.h"
 #include "reload/status_util.h"
+#include "reload/testing/scratch_dir.h"
 #include "tools/bench/api/bench_api.h"
 #include "tools/bench/bench_util.h"
 
@@ -72,11 +73,10 @@ absl::StatusOr<ModuleResult> MeasureModule(const char* argv0, const std::string&
   for (const auto& path : variants) {
     if (!path.ok()) return path.status();
   }
-  absl::StatusOr<std::string> dir = MakeTempDir(base, "hotcc-bench-load-");
-  if (!dir.ok()) return dir.status();
-  const std::string watched = absl::StrCat(*dir, "/lib", module, ".so");
+  const testing::ScratchDir dir(base, "hotcc-bench-load-");
+  const std::string watched = dir.PathOf(absl::StrCat("lib", module, ".so"));
   const std::string staged = absl::StrCat(watched, ".staged");
-  const std::string raw_copy = absl::StrCat(*dir, "/raw-copy.so");
+  const std::string raw_copy = dir.PathOf("raw-copy.so");
 
   ModuleResult result;
   result.module = module;
@@ -139,7 +139,6 @@ absl::StatusOr<ModuleResult> MeasureModule(const char* argv0, const std::string&
       result.raw_copy.us.push_back(MicrosBetween(copy_start, copy_end));
     }
   }  // Unloads the module and removes the private directory.
-  RemoveFlatDir(*dir);
   if (!status.ok()) return status;
   return result;
 }

@@ -28,6 +28,8 @@
 #include "absl/time/clock.h"
 #include "reload/hot_reloader.h"
 #include "reload/status_util.h"
+#include "reload/testing/process_stats.h"
+#include "reload/testing/scratch_dir.h"
 #include "tools/bench/api/bench_api.h"
 #include "tools/bench/bench_util.h"
 
@@ -46,7 +48,7 @@ namespace {
 
 struct Sample {
   int reloads = 0;  // Counted after the warm-up.
-  ProcessStats process;
+  testing::ProcessStats process;
   int private_dir_entries = 0;
   int private_dirs = 0;  // hotcc-<pid>-* directories of this process in the base directory.
   int loaded_versions = 0;
@@ -69,7 +71,7 @@ absl::StatusOr<Sample> TakeSample(int reloads, const HotReloader& reloader,
                                   const ModuleSlot& slot) {
   Sample sample;
   sample.reloads = reloads;
-  absl::StatusOr<ProcessStats> process = ReadProcessStats();
+  absl::StatusOr<testing::ProcessStats> process = testing::ReadProcessStats();
   if (!process.ok()) return process.status();
   sample.process = *process;
   absl::StatusOr<int> entries = reloader.private_dir().CountEntries();
@@ -120,9 +122,8 @@ int Main(int argc, char** argv) {
   for (const auto& path : variants) {
     if (!path.ok()) return fail(path.status());
   }
-  absl::StatusOr<std::string> dir = MakeTempDir(absl::GetFlag(FLAGS_tmp_base), "hotcc-soak-");
-  if (!dir.ok()) return fail(dir.status());
-  const std::string watched = absl::StrCat(*dir, "/lib", module, ".so");
+  const testing::ScratchDir dir(absl::GetFlag(FLAGS_tmp_base), "hotcc-soak-");
+  const std::string watched = dir.PathOf(absl::StrCat("lib", module, ".so"));
   const std::string staged = absl::StrCat(watched, ".staged");
 
   // Reserved up front: a vector growing between samples would show up as heap growth.
@@ -182,7 +183,6 @@ int Main(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  RemoveFlatDir(*dir);
   if (!status.ok()) return fail(status);
 
   const Sample& before = samples.front();
