@@ -230,4 +230,121 @@ std::string UnloadHazards::Explain() const {
   return absl::StrJoin(reasons, "; ");
 }
 
+namespace {
+
+// The symbol named at `address` in `symbols`, or null.
+const char* NameAt(std::uint64_t address, const std::vector<Elf64_Sym>& symbols,
+                   const std::vector<char>& strings) {
+  for (const Elf64_Sym& symbol : symbols) {
+    if (symbol.st_value == address && ELF64_ST_TYPE(symbol.st_info) == STT_FUNC &&
+        symbol.st_name < strings.size()) {
+      return strings.data() + symbol.st_name;
+    }
+  }
+  return nullptr;
+}
+
+// A section's contents as a table of T, or empty if the section lies outside the file.
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadSection(int fd, const Elf64_Shdr& section, off_t size,
+                                           const std::string& path) {
+  if (section.sh_type == SHT_NOBITS ||
+      !TableFits(section.sh_offset, section.sh_size / sizeof(T), sizeof(T),
+                 static_cast<std::uint64_t>(size))) {
+    return std::vector<T>();
+  }
+  return ReadTable<T>(fd, section.sh_offset, section.sh_size / sizeof(T), path);
+}
+
+}  // namespace
+
+absl::StatusOr<LoadTimeCode> ReadLoadTimeCode(int fd, off_t size, const std::string& path) {
+  absl::StatusOr<Elf64_Ehdr> header = ReadHeader(fd, path);
+  if (!header.ok()) return header.status();
+  absl::StatusOr<std::vector<Elf64_Shdr>> sections =
+      ReadTable<Elf64_Shdr>(fd, header->e_shoff, header->e_shnum, path);
+  if (!sections.ok()) return sections.status();
+  auto linked_strings = [&](const Elf64_Shdr& section) -> absl::StatusOr<std::vector<char>> {
+    if (section.sh_link >= sections->size()) return std::vector<char>(1, '\0');
+    absl::StatusOr<std::vector<char>> strings =
+        ReadSection<char>(fd, (*sections)[section.sh_link], size, path);
+    if (strings.ok()) strings->push_back('\0');  // Terminate the last name, even if malformed.
+    return strings;
+  };
+
+  LoadTimeCode code;
+  // The initializer arrays' addresses and contents; in a shared object each entry is filled in
+  // at load time by a dynamic relocation, which says where it points.
+  struct Array {
+    std::uint64_t address;
+    std::uint64_t count;
+    std::uint64_t relocated = 0;
+  };
+  std::vector<Array> arrays;
+  std::vector<std::uint64_t> targets;
+  std::vector<Elf64_Sym> symbols;
+  std::vector<char> symbol_names;
+  for (const Elf64_Shdr& section : *sections) {
+    if (section.sh_type == SHT_INIT_ARRAY || section.sh_type == SHT_PREINIT_ARRAY) {
+      arrays.push_back({section.sh_addr, section.sh_size / sizeof(std::uint64_t)});
+    } else if (section.sh_type == SHT_SYMTAB) {
+      absl::StatusOr<std::vector<Elf64_Sym>> table = ReadSection<Elf64_Sym>(fd, section, size, path);
+      if (!table.ok()) return table.status();
+      absl::StatusOr<std::vector<char>> names = linked_strings(section);
+      if (!names.ok()) return names.status();
+      symbols = *std::move(table);
+      symbol_names = *std::move(names);
+    } else if (section.sh_type == SHT_DYNAMIC) {
+      absl::StatusOr<std::vector<Elf64_Dyn>> entries =
+          ReadSection<Elf64_Dyn>(fd, section, size, path);
+      if (!entries.ok()) return entries.status();
+      absl::StatusOr<std::vector<char>> names = linked_strings(section);
+      if (!names.ok()) return names.status();
+      for (const Elf64_Dyn& entry : *entries) {
+        if (entry.d_tag == DT_NEEDED && entry.d_un.d_val < names->size()) {
+          code.needed.emplace_back(names->data() + entry.d_un.d_val);
+        }
+      }
+    }
+  }
+  for (const Elf64_Shdr& section : *sections) {
+    if (section.sh_type != SHT_RELA || (section.sh_flags & SHF_ALLOC) == 0) continue;
+    absl::StatusOr<std::vector<Elf64_Rela>> relocations =
+        ReadSection<Elf64_Rela>(fd, section, size, path);
+    if (!relocations.ok()) return relocations.status();
+    for (const Elf64_Rela& relocation : *relocations) {
+      for (Array& array : arrays) {
+        if (relocation.r_offset < array.address ||
+            relocation.r_offset >= array.address + array.count * sizeof(std::uint64_t)) {
+          continue;
+        }
+        ++array.relocated;
+        // R_X86_64_RELATIVE: the entry is the module's own address `r_addend`. Anything else
+        // (a symbol's address) is counted, unnamed.
+        targets.push_back(ELF64_R_TYPE(relocation.r_info) == R_X86_64_RELATIVE
+                              ? static_cast<std::uint64_t>(relocation.r_addend)
+                              : 0);
+      }
+    }
+  }
+  // An entry no relocation fills in cannot be told apart from a real initializer: count it.
+  for (const Array& array : arrays) {
+    for (std::uint64_t i = array.relocated; i < array.count; ++i) targets.push_back(0);
+  }
+  for (std::uint64_t target : targets) {
+    const char* name = target != 0 ? NameAt(target, symbols, symbol_names) : nullptr;
+    if (name != nullptr && std::strcmp(name, "frame_dummy") == 0) continue;
+    code.initializers.push_back(name != nullptr ? Demangle(name)
+                                : target != 0 ? absl::StrCat("an initializer at 0x", absl::Hex(target))
+                                              : std::string("an unnamed initializer"));
+  }
+  return code;
+}
+
+std::string LoadTimeCode::Explain() const {
+  if (initializers.empty()) return "no initializers";
+  return absl::StrCat(initializers.size() == 1 ? "initializer " : "initializers ",
+                      absl::StrJoin(initializers, ", "));
+}
+
 }  // namespace hotcc

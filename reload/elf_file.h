@@ -71,6 +71,24 @@ struct UnloadHazards {
 // Reads the hazards from the complete ELF shared object in `fd` (already validated).
 absl::StatusOr<UnloadHazards> ReadUnloadHazards(int fd, off_t size, const std::string& path);
 
+// The code a module runs while dlopen loads it, before any of its functions is called: what
+// decides whether the loader tries the load in a helper process first (reload/load_probe.h).
+struct LoadTimeCode {
+  // Its initializers (.init_array entries, such as a global object's constructor or an
+  // __attribute__((constructor)) function), named by the symbol table or by address. The C
+  // runtime's own (frame_dummy, _init) are left out: every module has them and they are safe.
+  std::vector<std::string> initializers;
+  // The libraries it needs (DT_NEEDED), whose initializers run too if the process has not
+  // loaded them yet.
+  std::vector<std::string> needed;
+
+  // e.g. "initializers _GLOBAL__sub_I_update.cc, crash_on_load".
+  std::string Explain() const;
+};
+
+// Reads the load-time code from the complete ELF shared object in `fd` (already validated).
+absl::StatusOr<LoadTimeCode> ReadLoadTimeCode(int fd, off_t size, const std::string& path);
+
 }  // namespace hotcc
 
 #endif  // HOTCC_RELOAD_ELF_FILE_H_

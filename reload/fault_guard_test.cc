@@ -1,9 +1,14 @@
 #include "reload/fault_guard.h"
 
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cassert>
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -11,7 +16,9 @@
 namespace hotcc {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // A store to an unmapped address that the compiler cannot see, so it stays a real memory
 // access (and a real SIGSEGV) in every build: a visible null store may become a trap
@@ -69,6 +76,111 @@ TEST(RunGuardedTest, TurnsAnEscapingExceptionIntoAborted) {
   const absl::Status status = RunGuarded([] { throw std::runtime_error("boom"); });
   EXPECT_TRUE(absl::IsAborted(status));
   EXPECT_THAT(status.message(), HasSubstr("boom"));
+}
+
+TEST(RunGuardedTest, TurnsAnAbortIntoAborted) {
+  const absl::Status status = RunGuarded([] { std::abort(); });
+  EXPECT_TRUE(absl::IsAborted(status)) << status;
+  EXPECT_THAT(status.message(), HasSubstr("SIGABRT (abort): abort() called"));
+}
+
+// An assertion in its own function, so the expected text names it.
+void AssertPositive(int value) { assert(value > 0); }
+
+TEST(RunGuardedTest, ReportsTheAssertionThatFailed) {
+  for (int i = 0; i < 2; ++i) {  // The second time must not repeat the first message.
+    const absl::Status status = RunGuarded([&] { AssertPositive(-i); });
+    EXPECT_TRUE(absl::IsAborted(status)) << status;
+    EXPECT_THAT(status.message(), AllOf(HasSubstr("SIGABRT (abort): "),
+                                        HasSubstr("fault_guard_test.cc"),
+                                        HasSubstr("Assertion `value > 0' failed.")));
+  }
+  // An abort with no message after an assertion is not described with the old message.
+  EXPECT_THAT(RunGuarded([] { std::abort(); }).message(), HasSubstr("abort() called"));
+}
+
+void Throw() { throw std::runtime_error("thrown through noexcept"); }
+void ThrowThroughNoexcept() noexcept { Throw(); }
+
+TEST(RunGuardedTest, ReportsWhyStdTerminateWasCalled) {
+  const absl::Status status = RunGuarded(&ThrowThroughNoexcept);
+  EXPECT_TRUE(absl::IsAborted(status)) << status;
+  EXPECT_THAT(status.message(),
+              HasSubstr("std::terminate called after throwing std::runtime_error: "
+                        "thrown through noexcept"));
+  // The abandoned exception is no longer this thread's current one.
+  EXPECT_EQ(std::current_exception(), nullptr);
+  EXPECT_THAT(RunGuarded([] { std::terminate(); }).message(),
+              HasSubstr("std::terminate called without an active exception"));
+}
+
+TEST(RunGuardedDeathTest, AnAbortOutsideAGuardedCallStillEndsTheProcess) {
+  ASSERT_TRUE(RunGuarded([] {}).ok());  // The handlers are installed.
+  EXPECT_DEATH(std::abort(), "");
+  EXPECT_DEATH(AssertPositive(0), "Assertion `value > 0' failed");
+}
+
+// Spins without calling anything: only the watchdog's signal can end it.
+void SpinForever() {
+  volatile bool forever = true;
+  while (forever) {
+  }
+}
+
+TEST(RunGuardedTest, AbandonsACallThatRunsPastItsTimeLimit) {
+  GuardOptions options;
+  options.time_limit = absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  const absl::Status status = RunGuarded(&SpinForever, options);
+  const absl::Duration took = absl::Now() - start;
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_THAT(status.message(), HasSubstr("did not return within 200ms; abandoned after"));
+  EXPECT_GE(took, absl::Milliseconds(200));
+  EXPECT_LT(took, absl::Seconds(5));
+  // The thread is usable again, and a call within its limit is left alone.
+  int calls = 0;
+  EXPECT_TRUE(RunGuarded([&] { ++calls; }, options).ok());
+  EXPECT_EQ(calls, 1);
+}
+
+TEST(RunGuardedTest, InterruptsAnOverdueCallOnlyInsideItsOwnCode) {
+  // The call spends its time in SpinForever; its "own code" is declared to be elsewhere (this
+  // test's body has no overlap with it), so the watchdog keeps trying for about half a second
+  // and then abandons it where it is, saying so.
+  const auto here = reinterpret_cast<std::uintptr_t>(&ThrowThroughNoexcept);
+  const CodeRange elsewhere[] = {{here, here + 1}};
+  GuardOptions options;
+  options.time_limit = absl::Milliseconds(100);
+  options.code = elsewhere;
+  const absl::Time start = absl::Now();
+  const absl::Status status = RunGuarded(&SpinForever, options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded) << status;
+  EXPECT_THAT(status.message(), HasSubstr("outside the module's code"));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(500));
+
+  // Declared correctly, it is caught inside it at once.
+  const auto spin = reinterpret_cast<std::uintptr_t>(&SpinForever);
+  const CodeRange own[] = {{spin, spin + 64}};
+  options.code = own;
+  const absl::Status caught = RunGuarded(&SpinForever, options);
+  EXPECT_EQ(caught.code(), absl::StatusCode::kDeadlineExceeded) << caught;
+  EXPECT_THAT(caught.message(), Not(HasSubstr("outside")));
+}
+
+TEST(RunGuardedTest, AbandonGuardedCallsEndsAHungCallWithoutALimit) {
+  std::atomic<bool> inside{false};
+  std::thread stopper([&] {
+    while (!inside.load()) usleep(1000);
+    usleep(50 * 1000);
+    AbandonGuardedCalls();
+  });
+  const absl::Status status = RunGuarded([&] {
+    inside.store(true);
+    SpinForever();
+  });
+  stopper.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_TRUE(RunGuarded([] {}).ok()) << "a later call is not abandoned";
 }
 
 }  // namespace

@@ -15,15 +15,24 @@
 #ifndef HOTCC_RELOAD_HOT_MODULE_H_
 #define HOTCC_RELOAD_HOT_MODULE_H_
 
+#include <optional>
 #include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "reload/module_slot.h"
 #include "reload/reader_registry.h"
 
 namespace hotcc {
+
+// How one guarded call may run.
+struct CallOptions {
+  // How long it may run before it is abandoned and the module rolled back. Unset: the
+  // reloader's HotReloader::Options::call_time_limit. absl::InfiniteDuration(): no limit.
+  std::optional<absl::Duration> time_limit;
+};
 
 // A cheap, copyable handle; the HotReloader that made it must outlive it.
 template <typename Api>
@@ -33,24 +42,27 @@ class HotModule {
 
   explicit HotModule(ModuleSlot* slot) : slot_(slot) {}
 
-  // Calls `fn(const Api&)` with the current version's table, guarded against crashes: a fault
-  // rolls the module back to its last good version and returns Aborted naming `function` and
-  // the fault (see ModuleSlot::Call). Use for calls that change nothing the caller owns, or
-  // whose changes the caller can live with.
+  // Calls `fn(const Api&)` with the current version's table, guarded against crashes, aborts
+  // and hangs: a fault, or a call that runs past its time limit, rolls the module back to its
+  // last good version and returns Aborted naming `function` and what happened (see
+  // ModuleSlot::Call). Use for calls that change nothing the caller owns, or whose changes the
+  // caller can live with.
   template <typename Fn>
-  absl::Status Call(absl::string_view function, Fn&& fn) {
+  absl::Status Call(absl::string_view function, Fn&& fn, CallOptions options = {}) {
     return slot_->Call(
-        function, [&](const void* api) { fn(*static_cast<const Api*>(api)); }, [] {});
+        function, [&](const void* api) { fn(*static_cast<const Api*>(api)); }, [] {},
+        options.time_limit);
   }
 
-  // Like Call, but copies `state` first and assigns the copy back if the call faults, so the
+  // Like Call, but copies `state` first and assigns the copy back if the call fails, so the
   // caller's state is exactly as it was before the call.
   template <typename State, typename Fn>
-  absl::Status CallRestoring(absl::string_view function, State& state, Fn&& fn) {
+  absl::Status CallRestoring(absl::string_view function, State& state, Fn&& fn,
+                             CallOptions options = {}) {
     const State before = state;
     return slot_->Call(
         function, [&](const void* api) { fn(*static_cast<const Api*>(api)); },
-        [&] { state = before; });
+        [&] { state = before; }, options.time_limit);
   }
 
   // Calls `fn(const Api&)` without crash protection: the cheapest safe call, for hot loops.

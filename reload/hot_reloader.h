@@ -83,6 +83,10 @@ class HotReloader {
     // How long a module's file must be quiet after an event before it is loaded, so that a
     // burst of writes yields one load of the final file.
     absl::Duration settle = absl::Milliseconds(5);
+    // How long a guarded call into a module may run before it is abandoned and the module
+    // rolled back (a call can say otherwise, see CallOptions), and how long a module that runs
+    // code while it loads may take to load in the helper process that tries it first.
+    absl::Duration call_time_limit = absl::Seconds(3);
     // Where the private directory for module copies goes; empty: PrivateDir::DefaultBase().
     std::string private_dir_base;
     // Receives every report line; empty: LogToStderr.
@@ -106,8 +110,9 @@ class HotReloader {
   template <typename Api>
   absl::StatusOr<HotModule<Api>> Add(std::string name, std::string path,
                                      std::uint64_t interface_fingerprint) {
-    absl::StatusOr<ModuleSlot*> slot =
-        AddSlot(ModuleSpec{std::move(name), std::move(path), sizeof(Api), interface_fingerprint});
+    absl::StatusOr<ModuleSlot*> slot = AddSlot(ModuleSpec{std::move(name), std::move(path),
+                                                          sizeof(Api), interface_fingerprint,
+                                                          options_.call_time_limit});
     if (!slot.ok()) return slot.status();
     return HotModule<Api>(*slot);
   }

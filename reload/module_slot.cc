@@ -1,5 +1,6 @@
 #include "reload/module_slot.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "reload/fault_guard.h"
 #include "reload/file_copy.h"
+#include "reload/load_probe.h"
 #include "reload/module_abi.h"
 #include "reload/reader_registry.h"
 #include "reload/status_util.h"
@@ -109,13 +112,22 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(abs
   const absl::Time copied = absl::Now();
   timings.copied = copied - validated;
 
+  const absl::StatusOr<bool> probed = ProbeIfItRunsCodeAtLoad(source.get(), st.st_size, copy_path);
+  const absl::Time probe_done = absl::Now();
+  if (!probed.ok()) {
+    private_dir_->RemoveFile(copy_name).IgnoreError();
+    return Annotate(probed.status(), path);
+  }
+  if (*probed) timings.probed = probe_done - copied;
+
   absl::StatusOr<SharedLibrary> library = SharedLibrary::Open(copy_path);
   // The mapping keeps the inode alive: the name is not needed once dlopen has returned.
   private_dir_->RemoveFile(copy_name).IgnoreError();
   if (!library.ok()) return Annotate(library.status(), path);
   version->library = *std::move(library);
+  version->code = version->library.CodeRanges();
   const absl::Time opened = absl::Now();
-  timings.opened = opened - copied;
+  timings.opened = opened - probe_done;
 
   const std::string entry_name = absl::StrCat(kModuleEntryPrefix, spec_.name);
   absl::StatusOr<void*> entry = version->library.FindSymbol(entry_name.c_str());
@@ -125,7 +137,11 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(abs
                                             ", ...) (", entry.status().message(), ")"));
   }
   const ModuleHeader* header = nullptr;
-  absl::Status entered = RunGuarded([&] { header = reinterpret_cast<ModuleEntryFn>(*entry)(); });
+  GuardOptions guard;
+  guard.time_limit = spec_.time_limit;
+  guard.code = version->code;
+  absl::Status entered =
+      RunGuarded([&] { header = reinterpret_cast<ModuleEntryFn>(*entry)(); }, guard);
   if (!entered.ok()) return Annotate(entered, absl::StrCat(path, ": ", entry_name, " crashed"));
   if (header == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", entry_name, " returned null"));
@@ -149,6 +165,34 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(abs
   version->api = header->api;
   timings.verified = absl::Now() - opened;
   return version;
+}
+
+absl::StatusOr<bool> ModuleSlot::ProbeIfItRunsCodeAtLoad(int fd, off_t size,
+                                                         const std::string& copy_path) {
+  absl::StatusOr<LoadTimeCode> code = ReadLoadTimeCode(fd, size, spec_.path);
+  if (!code.ok()) return code.status();
+  std::vector<std::string> not_loaded;
+  for (const std::string& needed : code->needed) {
+    // RTLD_NOLOAD: only asks whether the process has it (and then takes a reference).
+    void* loaded = dlopen(needed.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (loaded == nullptr) {
+      not_loaded.push_back(needed);
+    } else {
+      dlclose(loaded);
+    }
+  }
+  if (code->initializers.empty() && not_loaded.empty()) return false;
+  const absl::Status tried = ProbeLoad(
+      copy_path, absl::StrCat(kModuleEntryPrefix, spec_.name), spec_.time_limit);
+  if (tried.ok()) return true;
+  std::string runs = code->Explain();
+  if (!not_loaded.empty()) {
+    absl::StrAppend(&runs, " and those of ", absl::StrJoin(not_loaded, ", "),
+                    ", which the app has not loaded");
+  }
+  return absl::Status(tried.code(),
+                      absl::StrCat(tried.message(), " (it runs ", runs,
+                                   " when it loads); it never ran in the app"));
 }
 
 absl::Status ModuleSlot::Reload(absl::Time change_seen) {
@@ -193,12 +237,15 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
   last_timings_ = timings;
   const std::string unloaded = retired ? absl::StrCat("; ", Unload(std::move(retired))) : "";
   // A load that no change prompted (the first) has no "seen" time.
+  const std::string probed = timings.probed > absl::ZeroDuration()
+                                 ? absl::StrCat(", probed in a helper ", Micros(timings.probed))
+                                 : std::string();
   const std::string seen = change_seen == absl::InfinitePast()
                                ? std::string()
                                : absl::StrCat("seen ", Micros(timings.seen), ", ");
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
                     " from ", spec_.path, " (", seen, "validated ", Micros(timings.validated),
-                    ", copied ", Micros(timings.copied), ", opened ", Micros(timings.opened),
+                    ", copied ", Micros(timings.copied), probed, ", opened ", Micros(timings.opened),
                     ", verified ", Micros(timings.verified), ", swapped ", Micros(timings.swapped),
                     ")", unloaded));
   if (current_->hazards.any()) {
@@ -225,7 +272,8 @@ std::string ModuleSlot::Unload(std::unique_ptr<Version> version) {
 
 absl::Status ModuleSlot::Call(absl::string_view function,
                               absl::FunctionRef<void(const void* api)> call,
-                              absl::FunctionRef<void()> restore) {
+                              absl::FunctionRef<void()> restore,
+                              std::optional<absl::Duration> time_limit) {
   int number = 0;
   absl::Status fault;
   const int depth = ReadSection::Depth();
@@ -238,7 +286,10 @@ absl::Status ModuleSlot::Call(absl::string_view function,
           absl::StrCat(spec_.name, ": no working version is loaded; waiting for a rebuild"));
     }
     number = version->number;
-    fault = RunGuarded([&] { call(version->api); });
+    GuardOptions guard;
+    guard.time_limit = time_limit.value_or(spec_.time_limit);
+    guard.code = version->code;
+    fault = RunGuarded([&] { call(version->api); }, guard);
     if (fault.ok()) {
       if (!version->proven.load(std::memory_order_relaxed)) {
         version->proven.store(true, std::memory_order_relaxed);
@@ -249,14 +300,23 @@ absl::Status ModuleSlot::Call(absl::string_view function,
     ReadSection::RestoreDepth(depth + 1);
   }
   restore();
+  if (absl::IsCancelled(fault)) {
+    // The host is stopping: not the module's fault, so nothing is rolled back.
+    const std::string what = absl::StrCat(spec_.name, ": ", function, " in v", number, " ",
+                                          fault.message(), "; state restored");
+    log_(what);
+    return absl::CancelledError(what);
+  }
   return RollBack(number, function, fault);
 }
 
 absl::Status ModuleSlot::RollBack(int faulty_number, absl::string_view function,
                                   const absl::Status& fault) {
   absl::MutexLock lock(&mu_);
-  const std::string what = absl::StrCat(spec_.name, ": ", function, " in v", faulty_number,
-                                        " crashed: ", fault.message());
+  // "crashed: SIGSEGV ...", or, for a time limit, "did not return within 3s; ...".
+  const std::string what =
+      absl::StrCat(spec_.name, ": ", function, " in v", faulty_number,
+                   absl::IsDeadlineExceeded(fault) ? " " : " crashed: ", fault.message());
   if (!current_ || current_->number != faulty_number) {
     // Another thread rolled back already; this call's state was restored all the same.
     return absl::AbortedError(absl::StrCat(what, "; state restored"));

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/function_ref.h"
@@ -27,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "reload/elf_file.h"
+#include "reload/fault_guard.h"
 #include "reload/private_dir.h"
 #include "reload/shared_library.h"
 
@@ -48,6 +50,9 @@ struct ModuleSpec {
   std::uint32_t api_size = 0;
   // HOTCC_INTERFACE_FINGERPRINT as the host was compiled.
   std::uint64_t interface_fingerprint = 0;
+  // How long a call into the module may run before it is abandoned and the module rolled back,
+  // unless the call says otherwise; also how long a trial load in a helper process may take.
+  absl::Duration time_limit = absl::Seconds(3);
 };
 
 // How long each stage of a successful load took.
@@ -55,6 +60,7 @@ struct LoadTimings {
   absl::Duration seen;  // From the file's last write to the loader starting on it.
   absl::Duration validated;
   absl::Duration copied;
+  absl::Duration probed;  // The trial load in a helper process; zero when none was needed.
   absl::Duration opened;
   absl::Duration verified;
   absl::Duration swapped;  // Publishing the table and waiting for callers of the old one.
@@ -80,15 +86,21 @@ class ModuleSlot {
   //   InvalidArgument     empty, not ELF, wrong architecture, not a shared object, ABI or
   //                       fingerprint or table size mismatch;
   //   FailedPrecondition  truncated (still being written: try again at the next change), or
-  //                       dlopen failed (unresolved symbol, missing dependency).
+  //                       dlopen failed (unresolved symbol, missing dependency);
+  //   Aborted             its loading crashed in the helper process (reload/load_probe.h);
+  //   DeadlineExceeded    its loading did not finish within spec.time_limit there.
   absl::Status Reload(absl::Time change_seen = absl::InfinitePast());
 
-  // Calls `call` with the current table, guarded by RunGuarded. If the call faults, runs
+  // Calls `call` with the current table, guarded by RunGuarded (reload/fault_guard.h) with
+  // `time_limit` (default: spec.time_limit). If the call faults or runs out of time, runs
   // `restore` (which must undo whatever the call changed), rolls back to the last version that
-  // completed a call, logs the module, `function`, the version and the fault, and returns the
-  // fault. Returns FailedPrecondition when no working version is loaded. Safe from any thread.
+  // completed a call, logs the module, `function`, the version and what happened, and returns
+  // Aborted saying so. If AbandonGuardedCalls() ended it, runs `restore` and returns Cancelled,
+  // with the module as it was. Returns FailedPrecondition when no working version is loaded.
+  // Safe from any thread.
   absl::Status Call(absl::string_view function, absl::FunctionRef<void(const void* api)> call,
-                    absl::FunctionRef<void()> restore);
+                    absl::FunctionRef<void()> restore,
+                    std::optional<absl::Duration> time_limit = std::nullopt);
 
   // The current table for an unguarded call. Only valid inside a ReadSection that was opened
   // before this call and is still open while the table is used; null if nothing is loaded.
@@ -116,6 +128,8 @@ class ModuleSlot {
     const void* api = nullptr;
     FileIdentity source;
     UnloadHazards hazards;
+    // Its machine code, where the watchdog may interrupt a call that ran out of time.
+    std::vector<CodeRange> code;
     // Set by the first call that completes: the version is then a rollback target.
     std::atomic<bool> proven{false};
   };
@@ -126,6 +140,10 @@ class ModuleSlot {
   void Publish(Version* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Unloads `version` (no longer published) and describes the outcome for the log.
   std::string Unload(std::unique_ptr<Version> version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Tries the load in a helper process if the module runs code while it loads (see
+  // reload/load_probe.h). Returns whether it did (and the helper survived), or why the module
+  // must not be loaded.
+  absl::StatusOr<bool> ProbeIfItRunsCodeAtLoad(int fd, off_t size, const std::string& copy_path);
   absl::Status RollBack(int faulty_number, absl::string_view function, const absl::Status& fault);
 
   const ModuleSpec spec_;

@@ -12,10 +12,13 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reload/fault_guard.h"
 #include "reload/hot_module.h"
 #include "reload/private_dir.h"
 #include "reload/shared_library.h"
@@ -27,6 +30,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ModuleSlotTest : public ::testing::Test {
  protected:
@@ -35,10 +39,10 @@ class ModuleSlotTest : public ::testing::Test {
         module_path_(scratch_.PathOf("libcounter.so")) {}
 
   // A slot for "counter" at module_path_, as a host built against counter_api.h expects it.
-  std::unique_ptr<ModuleSlot> MakeSlot() {
-    return std::make_unique<ModuleSlot>(
-        ModuleSpec{"counter", module_path_, sizeof(CounterApi), HOTCC_INTERFACE_FINGERPRINT},
-        &private_dir_, log_.sink());
+  std::unique_ptr<ModuleSlot> MakeSlot(absl::Duration time_limit = absl::Seconds(3)) {
+    return std::make_unique<ModuleSlot>(ModuleSpec{"counter", module_path_, sizeof(CounterApi),
+                                                   HOTCC_INTERFACE_FINGERPRINT, time_limit},
+                                        &private_dir_, log_.sink());
   }
 
   // Installs `fixture` at module_path_ and loads it; expects success.
@@ -304,13 +308,16 @@ TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
 
   const Counter before = counter;
   const absl::Status status = HotModule<CounterApi>(slot.get())
-                                  .CallRestoring("misbehave", counter, [&](const CounterApi& api) {
-                                    api.misbehave(counter, GetParam().fault);
-                                  });
+                                  .CallRestoring(
+                                      "misbehave", counter,
+                                      [&](const CounterApi& api) {
+                                        api.misbehave(counter, GetParam().fault);
+                                      },
+                                      CallOptions{absl::Milliseconds(300)});
 
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(status.message()),
-              AllOf(HasSubstr("counter: misbehave in v2 crashed"), HasSubstr(GetParam().message),
+              AllOf(HasSubstr("counter: misbehave in v2 "), HasSubstr(GetParam().message),
                     HasSubstr("rolled back to v1")));
   EXPECT_EQ(counter.value, before.value) << "the state is as it was before the call";
   EXPECT_EQ(counter.steps, before.steps);
@@ -333,8 +340,107 @@ INSTANTIATE_TEST_SUITE_P(
                       Crash{"Fpe", Fault::kFpe, "SIGFPE (arithmetic error)"},
                       Crash{"Ill", Fault::kIll, "SIGILL (illegal instruction)"},
                       Crash{"Exception", Fault::kException,
-                            "exception escaped: misbehave threw on purpose"}),
+                            "crashed: exception escaped: misbehave threw on purpose"},
+                      Crash{"Abort", Fault::kAbort, "crashed: SIGABRT (abort): abort() called"},
+                      Crash{"Assert", Fault::kAssert,
+                            "crashed: SIGABRT (abort): module_slot_test: reload/testdata/counter.cc:"},
+                      Crash{"AssertText", Fault::kAssert,
+                            "Assertion `counter.value >= 0 && \"misbehave asserts on purpose\"' "
+                            "failed."},
+                      Crash{"Terminate", Fault::kTerminate,
+                            "crashed: SIGABRT (abort): std::terminate called after throwing "
+                            "std::logic_error: thrown through a noexcept function"},
+                      Crash{"Hang", Fault::kHang,
+                            "did not return within 300ms; abandoned after"}),
     [](const auto& info) { return info.param.name; });
+
+TEST_F(ModuleSlotTest, AbandonGuardedCallsEndsAHungCallAndKeepsTheModule) {
+#if defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "ThreadSanitizer defers the watchdog's signal while a call spins";
+#endif
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "crashy");
+  Counter counter{.value = 5, .steps = 5};
+  std::thread stopper([] {
+    absl::SleepFor(absl::Milliseconds(100));
+    AbandonGuardedCalls();  // What the host's SIGINT handler does.
+  });
+  const absl::Status status = HotModule<CounterApi>(slot.get())
+                                  .CallRestoring(
+                                      "misbehave", counter,
+                                      [&](const CounterApi& api) {
+                                        api.misbehave(counter, Fault::kHang);
+                                      },
+                                      CallOptions{absl::InfiniteDuration()});
+  stopper.join();
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("counter: misbehave in v1 abandoned: the process is stopping"));
+  EXPECT_EQ(counter.value, 5) << "the state is restored";
+  EXPECT_EQ(slot->version(), 1) << "stopping is not the module's fault: no rollback";
+  EXPECT_EQ(FixtureVersion(*slot), 3);
+}
+
+// A module that runs code while it loads is tried in a helper process first; one without such
+// code is not.
+struct LoadFailure {
+  std::string fixture;
+  absl::StatusCode code;
+  std::vector<std::string> message;
+};
+
+class LoadFailureTest : public ModuleSlotTest, public ::testing::WithParamInterface<LoadFailure> {};
+
+TEST_P(LoadFailureTest, IsRefusedBeforeAnyOfItsCodeRunsInTheHost) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot(absl::Milliseconds(500));
+  InstallAndLoad(*slot, "v1");
+  EXPECT_THAT(log_.Dump(), Not(HasSubstr("probed"))) << "v1 runs no code at load: no helper";
+  Counter counter;
+  Step(*slot, counter);
+  log_.Clear();
+
+  InstallFile(FixturePath(GetParam().fixture), module_path_);
+  const absl::Status status = slot->Reload(absl::Now());
+
+  EXPECT_EQ(status.code(), GetParam().code) << status;
+  for (const std::string& part : GetParam().message) {
+    EXPECT_THAT(std::string(status.message()), HasSubstr(part));
+  }
+  EXPECT_THAT(std::string(status.message()), HasSubstr("it never ran in the app"));
+  ASSERT_EQ(log_.lines().size(), 1u) << log_.Dump();
+  EXPECT_THAT(log_.lines()[0], HasSubstr("counter: kept v1, refused the new file"));
+  EXPECT_EQ(slot->version(), 1);
+  EXPECT_EQ(slot->loaded_versions(), 1);
+  Step(*slot, counter);
+  EXPECT_EQ(counter.value, 2) << "v1 runs on, its state intact";
+  EXPECT_EQ(*CountDirectoryEntries(private_dir_.path()), 0) << "no copy is left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryKind, LoadFailureTest,
+    ::testing::Values(
+        LoadFailure{"load_crash",
+                    absl::StatusCode::kAborted,
+                    {"crashed while loading, in a helper process: SIGSEGV",
+                     "it runs initializer hotcc::testing::(anonymous namespace)::RunAtLoad()"}},
+        LoadFailure{"load_assert",
+                    absl::StatusCode::kAborted,
+                    {"crashed while loading, in a helper process: SIGABRT",
+                     "a dependency's global object asserts while the module loads",
+                     "_GLOBAL__sub_I_load_time_dependency.cc"}},
+        LoadFailure{"load_hang",
+                    absl::StatusCode::kDeadlineExceeded,
+                    {"did not finish loading within 500ms, in a helper process"}}),
+    [](const auto& info) { return info.param.fixture; });
+
+TEST_F(ModuleSlotTest, AModuleWhoseInitializersWorkLoadsAfterItsTrial) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  InstallAndLoad(*slot, "load_fine");
+  EXPECT_EQ(FixtureVersion(*slot), 7);
+  EXPECT_THAT(log_.Dump(), HasSubstr("probed in a helper"));
+  EXPECT_GT(slot->last_timings().probed, absl::ZeroDuration());
+}
 
 TEST_F(ModuleSlotTest, ACrashWithNothingToRollBackToWaitsForTheNextBuild) {
   std::unique_ptr<ModuleSlot> slot = MakeSlot();

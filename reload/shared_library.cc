@@ -74,6 +74,34 @@ absl::Status SharedLibrary::Close() {
   return absl::OkStatus();
 }
 
+std::vector<CodeRange> SharedLibrary::CodeRanges() const {
+  struct Search {
+    std::uintptr_t base;
+    std::vector<CodeRange> ranges;
+  } search{0, {}};
+  link_map* map = nullptr;
+  if (handle_ == nullptr || dlinfo(handle_, RTLD_DI_LINKMAP, &map) != 0 || map == nullptr) {
+    return {};
+  }
+  search.base = map->l_addr;
+  // The link map has the load address; the segments come from the program headers, found by
+  // that address (two versions of a module share no address, whatever their names).
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto* search = static_cast<Search*>(data);
+        if (info->dlpi_addr != search->base) return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& segment = info->dlpi_phdr[i];
+          if (segment.p_type != PT_LOAD || (segment.p_flags & PF_X) == 0) continue;
+          const std::uintptr_t begin = info->dlpi_addr + segment.p_vaddr;
+          search->ranges.push_back({begin, begin + segment.p_memsz});
+        }
+        return 1;
+      },
+      &search);
+  return search.ranges;
+}
+
 bool IsMapped(const std::string& path) {
   struct Search {
     const std::string* path;

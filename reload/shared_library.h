@@ -16,9 +16,11 @@
 #define HOTCC_RELOAD_SHARED_LIBRARY_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "reload/fault_guard.h"
 
 namespace hotcc {
 
@@ -44,6 +46,9 @@ class SharedLibrary {
   // dlcloses the library. Returns OK when its image is no longer mapped, FailedPrecondition
   // when dlclose failed or the image stayed mapped.
   absl::Status Close();
+
+  // Where the library's machine code is mapped: its executable segments. Empty if not open.
+  std::vector<CodeRange> CodeRanges() const;
 
   bool is_open() const { return handle_ != nullptr; }
   const std::string& path() const { return path_; }

@@ -4,8 +4,10 @@
 
 #include <sys/mman.h>
 
+#include <cassert>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #if COUNTER_CHANGED_INTERFACE
@@ -26,6 +28,9 @@ void Step(Counter& counter) {
 }
 
 int Version() { return kVersion; }
+
+void Throw() { throw std::logic_error("thrown through a noexcept function"); }
+void ThrowThroughNoexcept() noexcept { Throw(); }
 
 void Misbehave(Counter& counter, Fault fault) {
   if (kVersion != 3) return;
@@ -59,6 +64,20 @@ void Misbehave(Counter& counter, Fault fault) {
       __builtin_trap();
     case Fault::kException:
       throw std::runtime_error("misbehave threw on purpose");
+    case Fault::kAbort:
+      std::abort();
+    case Fault::kAssert:
+      assert(counter.value >= 0 && "misbehave asserts on purpose");
+      return;
+    case Fault::kTerminate:
+      ThrowThroughNoexcept();
+      return;
+    case Fault::kHang: {
+      volatile bool forever = true;
+      while (forever) {
+      }
+      return;
+    }
   }
 }
 

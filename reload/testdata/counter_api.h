@@ -20,8 +20,21 @@ struct Counter {
   std::int64_t steps = 0;
 };
 
-// How `misbehave` fails in the crashy fixture.
-enum class Fault : int { kNone, kSegv, kBus, kFpe, kIll, kException };
+// How `misbehave` fails in the crashy fixture: the signals, an escaping exception, what a
+// developer's fresh code does most (abort, a failed assert, std::terminate through a throw in a
+// noexcept function), and an endless loop.
+enum class Fault : int {
+  kNone,
+  kSegv,
+  kBus,
+  kFpe,
+  kIll,
+  kException,
+  kAbort,
+  kAssert,
+  kTerminate,
+  kHang,
+};
 
 struct CounterApi {
   // Adds the version's step (v1: 1, v2: 10) to the value.

@@ -2,7 +2,13 @@
 
 load("//tools:hot_cc_library.bzl", "hot_cc_library")
 
-def counter_fixture(src, version = 0, api = "//reload/testdata:counter_api", local_defines = [], **kwargs):
+def counter_fixture(
+        src,
+        version = 0,
+        api = "//reload/testdata:counter_api",
+        local_defines = [],
+        deps = [],
+        **kwargs):
     """Declares the fixture module in the calling package: :counter and :libcounter.so.
 
     Every fixture package builds a module of the same name, so that a test can put one build
@@ -17,6 +23,7 @@ def counter_fixture(src, version = 0, api = "//reload/testdata:counter_api", loc
       version: COUNTER_VERSION for counter.cc: 1 and 2 step by 1 and 10, 3 is the crashy one.
       api: the hot_cc_interface the module is built against.
       local_defines: further defines.
+      deps: further dependencies, linked into the module.
       **kwargs: passed to hot_cc_library (e.g. `linkopts`, `allowed_state`).
     """
     hot_cc_library(
@@ -25,6 +32,6 @@ def counter_fixture(src, version = 0, api = "//reload/testdata:counter_api", loc
         srcs = ["//reload/testdata:" + src],
         local_defines = (["COUNTER_VERSION=%d" % version] if version else []) + local_defines,
         visibility = ["//reload:__subpackages__"],
-        deps = [api],
+        deps = [api] + deps,
         **kwargs
     )
