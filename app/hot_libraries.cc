@@ -7,14 +7,20 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "app/libraries.h"
 #include "libs/shared/modules.h"
+#include "reload/fault_guard.h"
 #include "reload/hot_reloader.h"
 #include "tools/cpp/runfiles/runfiles.h"
 
 ABSL_FLAG(std::string, hot_dir, "",
           "Load lib<name>.so for each hot library from this directory. Default: the workspace's "
           "build outputs (bazel-bin/libs/<name>/lib<name>.so), found through the runfiles.");
+
+ABSL_FLAG(absl::Duration, hot_call_limit, absl::Seconds(3),
+          "How long a call into a hot library may run before it is abandoned and the library "
+          "rolled back to its last good version (e.g. 500ms, 10s; inf: no limit).");
 
 namespace hotcc::demo {
 namespace {
@@ -97,7 +103,9 @@ class HotLibraries final : public Libraries {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries() {
-  absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create();
+  HotReloader::Options options;
+  options.call_time_limit = absl::GetFlag(FLAGS_hot_call_limit);
+  absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create(options);
   if (!reloader.ok()) return reloader.status();
   absl::StatusOr<std::string> update_path = ModulePath("libs/update", "update");
   if (!update_path.ok()) return update_path.status();
@@ -111,5 +119,7 @@ absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries() {
   if (!view.ok()) return view.status();
   return std::make_unique<HotLibraries>(*std::move(reloader), *update, *view);
 }
+
+void AbandonLibraryCalls() { AbandonGuardedCalls(); }
 
 }  // namespace hotcc::demo

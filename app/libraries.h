@@ -45,6 +45,11 @@ class Libraries {
 // Binds the libraries: defined once in each implementation file.
 absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries();
 
+// Ends every call into a hot library that is in progress, so that a module that hangs cannot
+// keep the app from stopping (hot build; the static build makes no guarded calls, and does
+// nothing). Async-signal-safe: the SIGINT and SIGTERM handler calls it.
+void AbandonLibraryCalls();
+
 }  // namespace hotcc::demo
 
 #endif  // HOTCC_APP_LIBRARIES_H_

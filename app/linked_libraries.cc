@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+
 #include "app/libraries.h"
 #include "libs/update/update.h"
 #include "libs/view/view.h"
@@ -20,12 +22,15 @@ class LinkedLibraries final : public Libraries {
 
   Wake WaitUntil(absl::Time deadline, int stop_fd) override {
     while (true) {
-      const absl::Duration remaining = deadline - absl::Now();
-      if (remaining <= absl::ZeroDuration()) return Wake::kNextTick;
+      // A late tick still looks at the stop fd once, without waiting.
+      const absl::Duration remaining = std::max(deadline - absl::Now(), absl::ZeroDuration());
       pollfd stop = {stop_fd, POLLIN, 0};
       const int timeout_ms =
           static_cast<int>(absl::ToInt64Milliseconds(remaining + absl::Microseconds(999)));
-      if (poll(&stop, 1, timeout_ms) > 0) return Wake::kStop;
+      if (poll(&stop, 1, remaining == absl::ZeroDuration() ? 0 : timeout_ms) > 0) {
+        return Wake::kStop;
+      }
+      if (remaining == absl::ZeroDuration()) return Wake::kNextTick;
     }
   }
 };
@@ -35,5 +40,7 @@ class LinkedLibraries final : public Libraries {
 absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries() {
   return std::make_unique<LinkedLibraries>();
 }
+
+void AbandonLibraryCalls() {}
 
 }  // namespace hotcc::demo

@@ -52,6 +52,8 @@ void OnStopSignal(int) {
   const char byte = 1;
   ssize_t ignored = write(stop_pipe[1], &byte, 1);
   (void)ignored;
+  // A hung module call would keep the loop from ever reading the pipe.
+  AbandonLibraryCalls();
 }
 
 bool InstallStopHandlers() {
@@ -132,6 +134,7 @@ int Run(std::vector<std::string> args) {
   std::string last_error;
   for (std::int64_t tick = 0; ticks == 0 || tick < ticks; ++tick) {
     absl::Status updated = (*libraries)->Update(state, rng);
+    if (absl::IsCancelled(updated)) break;  // A stop signal ended a call that hung.
     absl::StatusOr<std::string> line = (*libraries)->View(state);
     if (line.ok()) {
       line->push_back('\n');

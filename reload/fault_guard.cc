@@ -426,7 +426,8 @@ absl::Status Describe(const GuardFrame& frame, absl::Duration limit, absl::Durat
     }
     case Outcome::kTimeLimit: {
       std::string message = absl::StrCat("did not return within ", absl::FormatDuration(limit),
-                                         "; abandoned after ", absl::FormatDuration(ran));
+                                         "; abandoned after ",
+                                         absl::FormatDuration(absl::Trunc(ran, absl::Milliseconds(1))));
       if (frame.outside_code) {
         absl::StrAppend(&message, ", outside the module's code, in ",
                         DescribeAddress(frame.interrupted_at),

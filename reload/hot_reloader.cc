@@ -102,7 +102,9 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
     for (const auto& watched : modules_) {
       if (watched->first_event) wake_at = std::min(wake_at, watched->last_event + options_.settle);
     }
-    if (now >= deadline) return WaitOutcome::kDeadline;
+    // Past the deadline (a tick that ran long) the fds are still looked at once, without
+    // waiting: a stop request must not wait behind a late tick.
+    const bool overdue = now >= deadline;
 
     pollfd fds[3];
     int count = 0;
@@ -111,12 +113,15 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
                                                  : -1;
     if (changes_fd >= 0) fds[count++] = {changes_fd, POLLIN, 0};
     if (wake_fd >= 0) fds[count++] = {wake_fd, POLLIN, 0};
-    const int ready = poll(fds, count, ToPollTimeoutMs(wake_at - now));
+    const int ready = poll(fds, count, overdue ? 0 : ToPollTimeoutMs(wake_at - now));
     if (ready < 0 && errno != EINTR) {
       options_.log(absl::StrCat("poll failed: ", std::strerror(errno)));
       return WaitOutcome::kDeadline;
     }
-    if (ready <= 0) continue;
+    if (ready <= 0) {
+      if (overdue) return WaitOutcome::kDeadline;
+      continue;
+    }
     for (int i = 0; i < count; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == wake_fd) return WaitOutcome::kWoken;

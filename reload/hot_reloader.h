@@ -11,13 +11,17 @@
 //               ibazel's "IBAZEL_BUILD_COMPLETED SUCCESS" on stdin. No polling: an idle host
 //               sleeps in poll(2).
 //   3. Load     validate (a complete x86-64 ELF shared object; a half-written file is retried at
-//               the next event) -> copy (into a private 0700 directory, O_EXCL) -> open (dlopen
+//               the next event) -> copy (into a private 0700 directory, O_EXCL) -> probe (only a
+//               module that runs code while it loads, e.g. a global object's constructor: that
+//               load is tried first in a helper process, reload/load_probe.h) -> open (dlopen
 //               RTLD_NOW, then the copy's name is removed) -> verify (entry point, ABI version,
 //               interface fingerprint, table size) -> swap (one atomic store; the old version
 //               stays until no thread is inside it).
 //   4. Call     `HotModule<Api>::Call` runs a function of the current table; a crash in it
-//               (SIGSEGV, SIGBUS, SIGFPE, SIGILL, an escaping exception) restores the caller's
-//               state (CallRestoring) and rolls back to the last version that completed a call.
+//               (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT from abort, assert or std::terminate,
+//               an escaping exception) or a call that runs past its time limit (Options::
+//               call_time_limit, or per call) restores the caller's state (CallRestoring) and
+//               rolls back to the last version that completed a call (reload/fault_guard.h).
 //   5. Unload   A replaced version is dlclosed once no thread is inside it, and the loader checks
 //               that its image is gone; if not, it says why (STB_GNU_UNIQUE symbols by name,
 //               NODELETE, thread_local destructors) and how to fix it.
@@ -35,8 +39,13 @@
 //       hotcc: view: reloaded v2 from .../libview.so (seen 412us, validated 21us, copied 35us,
 //              opened 190us, verified 2us, swapped 4us); v1 unloaded and unmapped
 //
+//   - A module call that hangs is abandoned after its time limit; AbandonGuardedCalls() (from a
+//     SIGINT handler) ends hung calls at once, so the app can always stop.
+//
 // NOT HANDLED
-//   - A module that hangs (an endless loop) hangs its caller: there is no watchdog.
+//   - An abandoned call's frames are not unwound: memory it allocated leaks, and a lock it held
+//     stays held (the watchdog waits until the call is in the module's own code, so libc's and
+//     libstdc++'s locks are not among them unless half a second passes without that).
 //   - A module that scribbles over memory it does not own before crashing may have damaged more
 //     than the state that CallRestoring puts back.
 //   - Modules must hold no state (see tools/hot_cc_library.bzl); the build checks it.

@@ -181,5 +181,23 @@ TEST_F(HotReloaderTest, RemovesItsPrivateDirectory) {
   EXPECT_NE(access(private_dir.c_str(), F_OK), 0);
 }
 
+TEST(HotReloaderWaitTest, APastDeadlineStillSeesTheWakeFd) {
+  // A tick that ran long (a module call abandoned after its time limit) must not hide a stop
+  // request behind the overdue deadline.
+  HotReloader::Options options;
+  options.ibazel_notifications = false;
+  absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create(options);
+  ASSERT_TRUE(reloader.ok()) << reloader.status();
+  int wake[2];
+  ASSERT_EQ(pipe(wake), 0);
+  EXPECT_EQ((*reloader)->WaitUntil(absl::Now() - absl::Seconds(1), wake[0]),
+            HotReloader::WaitOutcome::kDeadline);
+  ASSERT_EQ(write(wake[1], "x", 1), 1);
+  EXPECT_EQ((*reloader)->WaitUntil(absl::Now() - absl::Seconds(1), wake[0]),
+            HotReloader::WaitOutcome::kWoken);
+  close(wake[0]);
+  close(wake[1]);
+}
+
 }  // namespace
 }  // namespace hotcc::testing
