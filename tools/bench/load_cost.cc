@@ -58,8 +58,8 @@ struct ModuleResult {
   std::int64_t file_bytes = 0;
   Series total{"total"};
   // ModuleSlot::last_timings(), then the rest of Reload, then the first call.
-  std::vector<Series> stages = {{"validated"}, {"copied"}, {"opened"},    {"verified"},
-                                {"swapped"},   {"unload"}, {"first_call"}};
+  std::vector<Series> stages = {{"validated"}, {"copied"},   {"probed"},    {"opened"},
+                                {"verified"},  {"swapped"},  {"unload"}, {"first_call"}};
   Series raw_copy{"raw_copy"};
 };
 
@@ -126,15 +126,16 @@ absl::StatusOr<ModuleResult> MeasureModule(const char* argv0, const std::string&
       if (!status.ok() || i < warmup) continue;
 
       const LoadTimings t = hot->slot().last_timings();
-      const double stages[] = {ToMicros(t.validated), ToMicros(t.copied), ToMicros(t.opened),
-                               ToMicros(t.verified), ToMicros(t.swapped)};
+      const double stages[] = {ToMicros(t.validated), ToMicros(t.copied),   ToMicros(t.probed),
+                               ToMicros(t.opened),    ToMicros(t.verified), ToMicros(t.swapped)};
+      constexpr int kTimedStages = sizeof(stages) / sizeof(stages[0]);
       double unload = MicrosBetween(start, reloaded);
-      for (int s = 0; s < 5; ++s) {
+      for (int s = 0; s < kTimedStages; ++s) {
         result.stages[s].us.push_back(stages[s]);
         unload -= stages[s];
       }
-      result.stages[5].us.push_back(unload);
-      result.stages[6].us.push_back(MicrosBetween(reloaded, end));
+      result.stages[kTimedStages].us.push_back(unload);
+      result.stages[kTimedStages + 1].us.push_back(MicrosBetween(reloaded, end));
       result.total.us.push_back(MicrosBetween(start, end));
       result.raw_copy.us.push_back(MicrosBetween(copy_start, copy_end));
     }
@@ -209,7 +210,8 @@ void PrintMarkdown(const std::vector<ModuleResult>& results, int iterations) {
   absl::PrintF(
       "\n`unload`: the rest of Reload: unloading the version two back (dlclose, "
       "munmap, the still-mapped check), the identity check, the report line. "
-      "`first_call`: HotModule::Call returning the new variant.\n");
+      "`first_call`: HotModule::Call returning the new variant. `probed`: the trial load in a "
+      "helper process, only for modules that run initializers (the *_init ones).\n");
 }
 
 int Main(int argc, char** argv) {
