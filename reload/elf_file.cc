@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -232,6 +233,15 @@ std::string UnloadHazards::Explain() const {
 
 namespace {
 
+// Initializers that are the toolchain's, not the module's: crtbegin's frame_dummy, and those
+// with a priority below 101, which is reserved for the implementation (g++ names them
+// _sub_I_000NN_...; the sanitizers' module constructors are among them).
+bool IsRuntimeInitializer(const char* name) {
+  if (std::strcmp(name, "frame_dummy") == 0) return true;
+  int priority = 0;
+  return std::sscanf(name, "_sub_I_%5d_", &priority) == 1 && priority <= 100;
+}
+
 // The symbol named at `address` in `symbols`, or null.
 const char* NameAt(std::uint64_t address, const std::vector<Elf64_Sym>& symbols,
                    const std::vector<char>& strings) {
@@ -333,7 +343,7 @@ absl::StatusOr<LoadTimeCode> ReadLoadTimeCode(int fd, off_t size, const std::str
   }
   for (std::uint64_t target : targets) {
     const char* name = target != 0 ? NameAt(target, symbols, symbol_names) : nullptr;
-    if (name != nullptr && std::strcmp(name, "frame_dummy") == 0) continue;
+    if (name != nullptr && IsRuntimeInitializer(name)) continue;
     code.initializers.push_back(name != nullptr ? Demangle(name)
                                 : target != 0 ? absl::StrCat("an initializer at 0x", absl::Hex(target))
                                               : std::string("an unnamed initializer"));

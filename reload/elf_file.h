@@ -75,8 +75,9 @@ absl::StatusOr<UnloadHazards> ReadUnloadHazards(int fd, off_t size, const std::s
 // decides whether the loader tries the load in a helper process first (reload/load_probe.h).
 struct LoadTimeCode {
   // Its initializers (.init_array entries, such as a global object's constructor or an
-  // __attribute__((constructor)) function), named by the symbol table or by address. The C
-  // runtime's own (frame_dummy, _init) are left out: every module has them and they are safe.
+  // __attribute__((constructor)) function), named by the symbol table or by address. The
+  // toolchain's own are left out: every module has them and they are safe (crtbegin's
+  // frame_dummy, DT_INIT's _init, and priorities below 101, such as a sanitizer's).
   std::vector<std::string> initializers;
   // The libraries it needs (DT_NEEDED), whose initializers run too if the process has not
   // loaded them yet.

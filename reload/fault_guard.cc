@@ -195,13 +195,12 @@ void StartWatchdog() {
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
-// Unblocks `signal_number`, which the kernel blocked for the handler: a jump leaves the handler
-// without returning through the kernel, so the thread's mask must be put back by hand.
-void UnblockForJump(int signal_number) {
-  sigset_t handled;
-  sigemptyset(&handled);
-  sigaddset(&handled, signal_number);
-  pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
+// Puts back the signal mask the interrupted code ran with, which the kernel saved in the
+// handler's context: a jump leaves the handler without returning through the kernel, which would
+// have restored it. Not just the handled signal: ThreadSanitizer blocks every signal while a
+// handler runs, and a fault that arrives blocked kills the process.
+void RestoreInterruptedMask(void* context) {
+  pthread_sigmask(SIG_SETMASK, &static_cast<const ucontext_t*>(context)->uc_sigmask, nullptr);
 }
 
 // Copies glibc's latest fatal message into `frame`, unless it was reported already.
@@ -221,7 +220,7 @@ void OnFault(int signal_number, siginfo_t* info, void* context) {
     frame->signal_number = signal_number;
     frame->fault_address = info != nullptr ? info->si_addr : nullptr;
     if (signal_number == SIGABRT) TakeGlibcAbortMessage(*frame);
-    UnblockForJump(signal_number);
+    RestoreInterruptedMask(context);
     siglongjmp(frame->jump, 1);
   }
   // Not ours: hand the fault to whoever handled it before, or die as the process would have.
@@ -246,7 +245,7 @@ bool InCode(std::uintptr_t address, absl::Span<const CodeRange> code) {
   return false;
 }
 
-void OnAbandonSignal(int signal_number, siginfo_t*, void* context) {
+void OnAbandonSignal(int, siginfo_t*, void* context) {
   GuardFrame* frame = current_frame;
   GuardedThread* record = this_thread_record;
   if (frame == nullptr || record == nullptr) return;
@@ -263,7 +262,7 @@ void OnAbandonSignal(int signal_number, siginfo_t*, void* context) {
   frame->outcome = static_cast<Outcome>(record->abandon_reason.load(std::memory_order_relaxed));
   frame->interrupted_at = pc;
   frame->outside_code = outside_code;
-  UnblockForJump(signal_number);
+  RestoreInterruptedMask(context);
   siglongjmp(frame->jump, 1);
 }
 
@@ -276,24 +275,31 @@ std::string Demangle(const char* name) {
 }
 
 // std::terminate inside a guarded call: say why (libstdc++'s own handler would print it), then
-// abort, which OnFault turns into the jump back.
+// abort, which OnFault turns into the jump back. Everything it allocates is freed before the
+// abort: the jump skips this frame's destructors.
 [[noreturn]] void OnTerminate() {
   GuardFrame* frame = current_frame;
   if (frame == nullptr) {
     if (previous_terminate != nullptr) previous_terminate();
     std::abort();
   }
-  std::string reason = "std::terminate called without an active exception";
-  if (const std::type_info* type = abi::__cxa_current_exception_type()) {
-    reason = absl::StrCat("std::terminate called after throwing ", Demangle(type->name()));
+  const std::type_info* type = abi::__cxa_current_exception_type();
+  if (type == nullptr) {
+    strncpy(frame->message, "std::terminate called without an active exception",
+            sizeof(frame->message) - 1);
+    std::abort();
+  }
+  {
+    std::string reason =
+        absl::StrCat("std::terminate called after throwing ", Demangle(type->name()));
     try {
       throw;
     } catch (const std::exception& exception) {
       absl::StrAppend(&reason, ": ", exception.what());
     } catch (...) {
     }
+    strncpy(frame->message, reason.c_str(), sizeof(frame->message) - 1);
   }
-  strncpy(frame->message, reason.c_str(), sizeof(frame->message) - 1);
   std::abort();
 }
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +71,25 @@ std::string LastLines(const std::string& output) {
 std::string WhatItPrinted(const std::string& output) {
   const std::string lines = LastLines(output);
   return lines.empty() ? std::string() : absl::StrCat("; it printed: ", lines);
+}
+
+// The executable to start as the helper: this process's own, by its real path while that still
+// names the same file, so that an $ORIGIN-relative RUNPATH (Bazel's test binaries have one)
+// finds its libraries; /proc/self/exe, which always names the running image, once the file was
+// replaced (the app was rebuilt) or removed.
+std::string HelperExecutable() {
+  constexpr char kSelf[] = "/proc/self/exe";
+  char* real = realpath(kSelf, nullptr);
+  if (real == nullptr) return kSelf;
+  const std::string path = real;
+  std::free(real);
+  struct stat running;
+  struct stat named;
+  if (stat(kSelf, &running) != 0 || stat(path.c_str(), &named) != 0 ||
+      running.st_dev != named.st_dev || running.st_ino != named.st_ino) {
+    return kSelf;
+  }
+  return path;
 }
 
 // "SIGSEGV (Segmentation fault)".
@@ -146,8 +166,8 @@ absl::Status ProbeLoad(const std::string& path, const std::string& entry_name,
   int spawn_error;
   {
     const StandardStreams streams(output[1]);
-    spawn_error = posix_spawn(&helper, "/proc/self/exe", streams.get(), nullptr, arguments,
-                              environment.data());
+    spawn_error = posix_spawn(&helper, HelperExecutable().c_str(), streams.get(), nullptr,
+                              arguments, environment.data());
   }
   close(output[1]);
   if (spawn_error != 0) {

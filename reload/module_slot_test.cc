@@ -294,9 +294,9 @@ class CrashTest : public ModuleSlotTest, public ::testing::WithParamInterface<Cr
 
 TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
 #if defined(__SANITIZE_THREAD__)
-  // Seen here: under ThreadSanitizer, SIGSEGV in module code is caught but the process dies at
-  // SIGFPE and SIGBUS; the guard is tested in the default and the ASan builds.
-  GTEST_SKIP() << "fault recovery is not tested under ThreadSanitizer";
+  if (GetParam().fault == Fault::kHang) {
+    GTEST_SKIP() << "ThreadSanitizer defers the watchdog's signal while a call spins";
+  }
 #endif
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
   InstallAndLoad(*slot, "v1");
@@ -403,8 +403,17 @@ TEST_P(LoadFailureTest, IsRefusedBeforeAnyOfItsCodeRunsInTheHost) {
   const absl::Status status = slot->Reload(absl::Now());
 
   EXPECT_EQ(status.code(), GetParam().code) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr(", in a helper process"));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // A sanitizer's runtime reports the helper's crash itself, and exits with a status of its own.
+  const bool exact_message = GetParam().code != absl::StatusCode::kAborted;
+#else
+  const bool exact_message = true;
+#endif
   for (const std::string& part : GetParam().message) {
-    EXPECT_THAT(std::string(status.message()), HasSubstr(part));
+    if (exact_message) {
+      EXPECT_THAT(std::string(status.message()), HasSubstr(part));
+    }
   }
   EXPECT_THAT(std::string(status.message()), HasSubstr("it never ran in the app"));
   ASSERT_EQ(log_.lines().size(), 1u) << log_.Dump();

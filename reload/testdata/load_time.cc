@@ -14,6 +14,7 @@ namespace hotcc::testing {
 namespace {
 
 __attribute__((constructor)) void RunAtLoad() {
+  asm volatile("");  // Keeps the compiler from dropping the initializer where it does nothing.
   if (LOAD_TIME == 1) {
     // An address the compiler cannot see, so the store stays a real fault.
     volatile std::uintptr_t unmapped = 8;
