@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "reload/names.h"
 #include "reload/status_util.h"
 
 namespace hotcc {
@@ -69,13 +70,6 @@ std::string MachineName(std::uint16_t machine) {
     default:
       return absl::StrCat("machine ", machine);
   }
-}
-
-std::string Demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> demangled(
-      abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
-  return status == 0 && demangled ? std::string(demangled.get()) : std::string(name);
 }
 
 absl::StatusOr<Elf64_Ehdr> ReadHeader(int fd, const std::string& path) {
@@ -198,7 +192,7 @@ absl::StatusOr<UnloadHazards> ReadUnloadHazards(int fd, off_t size, const std::s
       if (symbol.st_name >= strings->size()) continue;
       const char* name = strings->data() + symbol.st_name;
       if (ELF64_ST_BIND(symbol.st_info) == STB_GNU_UNIQUE) {
-        hazards.unique_symbols.push_back(Demangle(name));
+        hazards.unique_symbols.push_back(DemangledName(name));
       }
       if (symbol.st_shndx == SHN_UNDEF && (std::strcmp(name, "__cxa_thread_atexit_impl") == 0 ||
                                            std::strcmp(name, "__cxa_thread_atexit") == 0)) {
@@ -344,7 +338,7 @@ absl::StatusOr<LoadTimeCode> ReadLoadTimeCode(int fd, off_t size, const std::str
   for (std::uint64_t target : targets) {
     const char* name = target != 0 ? NameAt(target, symbols, symbol_names) : nullptr;
     if (name != nullptr && IsRuntimeInitializer(name)) continue;
-    code.initializers.push_back(name != nullptr ? Demangle(name)
+    code.initializers.push_back(name != nullptr ? DemangledName(name)
                                 : target != 0 ? absl::StrCat("an initializer at 0x", absl::Hex(target))
                                               : std::string("an unnamed initializer"));
   }

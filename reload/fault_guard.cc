@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
+#include "reload/names.h"
 
 namespace hotcc {
 namespace {
@@ -266,14 +267,6 @@ void OnAbandonSignal(int, siginfo_t*, void* context) {
   siglongjmp(frame->jump, 1);
 }
 
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string result = status == 0 && demangled != nullptr ? demangled : name;
-  std::free(demangled);
-  return result;
-}
-
 // std::terminate inside a guarded call: say why (libstdc++'s own handler would print it), then
 // abort, which OnFault turns into the jump back. Everything it allocates is freed before the
 // abort: the jump skips this frame's destructors.
@@ -291,7 +284,7 @@ std::string Demangle(const char* name) {
   }
   {
     std::string reason =
-        absl::StrCat("std::terminate called after throwing ", Demangle(type->name()));
+        absl::StrCat("std::terminate called after throwing ", DemangledName(type->name()));
     try {
       throw;
     } catch (const std::exception& exception) {
@@ -387,23 +380,6 @@ void EndAbandonedCatches(void* caught_at_entry) {
   }
 }
 
-std::string SignalName(int signal_number) {
-  switch (signal_number) {
-    case SIGSEGV:
-      return "SIGSEGV (segmentation fault)";
-    case SIGBUS:
-      return "SIGBUS (bus error)";
-    case SIGFPE:
-      return "SIGFPE (arithmetic error)";
-    case SIGILL:
-      return "SIGILL (illegal instruction)";
-    case SIGABRT:
-      return "SIGABRT (abort)";
-    default:
-      return absl::StrCat("signal ", signal_number);
-  }
-}
-
 // Where the watchdog caught a call: "libfoo.so (spin)" or the bare address.
 std::string DescribeAddress(std::uintptr_t address) {
   Dl_info info = {};
@@ -413,7 +389,7 @@ std::string DescribeAddress(std::uintptr_t address) {
   std::string where = info.dli_fname;
   const size_t slash = where.rfind('/');
   if (slash != std::string::npos) where.erase(0, slash + 1);
-  if (info.dli_sname != nullptr) absl::StrAppend(&where, " (", Demangle(info.dli_sname), ")");
+  if (info.dli_sname != nullptr) absl::StrAppend(&where, " (", DemangledName(info.dli_sname), ")");
   return where;
 }
 

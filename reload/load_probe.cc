@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "reload/module_abi.h"
+#include "reload/names.h"
 #include "reload/status_util.h"
 
 extern char** environ;
@@ -90,15 +91,6 @@ std::string HelperExecutable() {
     return kSelf;
   }
   return path;
-}
-
-// "SIGSEGV (Segmentation fault)".
-std::string SignalName(int signal_number) {
-  const char* abbreviation = sigabbrev_np(signal_number);
-  const char* description = strsignal(signal_number);
-  return absl::StrCat(abbreviation != nullptr ? absl::StrCat("SIG", abbreviation)
-                                              : absl::StrCat("signal ", signal_number),
-                      " (", description != nullptr ? description : "unknown", ")");
 }
 
 // Owns the posix_spawn file actions for the helper's standard streams.
