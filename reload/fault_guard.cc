@@ -70,7 +70,9 @@ struct GuardFrame {
   void* fault_address = nullptr;
   std::uintptr_t interrupted_at = 0;  // Where a time limit or abandonment caught the call.
   bool outside_code = false;          // ... and whether that was outside `code`.
-  char message[1024] = {};            // What glibc or libstdc++ said, for SIGABRT.
+  // What glibc or libstdc++ said, for SIGABRT. Only message[0] is set on entry: clearing all of
+  // it would cost more than the rest of the guard.
+  char message[1024];
 };
 thread_local GuardFrame* current_frame = nullptr;
 
@@ -364,21 +366,23 @@ class ThreadGuardState {
 
   GuardedThread& record() { return *record_; }
 
+  // The exceptions this thread is handling: the Itanium C++ ABI's per-thread __cxa_eh_globals
+  // starts with the stack of caught exceptions, and lives as long as the thread, so its address
+  // is looked up once. A jump out of a catch block, or out of std::terminate after a throw
+  // through noexcept, leaves entries there that nothing would ever end.
+  void* CaughtExceptions() const { return *caught_exceptions_; }
+  void EndAbandonedCatches(void* caught_at_entry) const {
+    while (CaughtExceptions() != nullptr && CaughtExceptions() != caught_at_entry) {
+      abi::__cxa_end_catch();
+    }
+  }
+
  private:
   std::vector<char> stack_memory_;
   GuardedThread* record_ = nullptr;
+  void* const* caught_exceptions_ = reinterpret_cast<void* const*>(abi::__cxa_get_globals());
 };
 
-// The exceptions this thread is handling (the Itanium C++ ABI's __cxa_eh_globals starts with
-// the stack of caught exceptions). A jump out of a catch block, or out of std::terminate after
-// a throw through noexcept, leaves entries there that nothing would ever end.
-void* CaughtExceptions() { return *reinterpret_cast<void**>(abi::__cxa_get_globals()); }
-
-void EndAbandonedCatches(void* caught_at_entry) {
-  while (CaughtExceptions() != nullptr && CaughtExceptions() != caught_at_entry) {
-    abi::__cxa_end_catch();
-  }
-}
 
 // Where the watchdog caught a call: "libfoo.so (spin)" or the bare address.
 std::string DescribeAddress(std::uintptr_t address) {
@@ -438,15 +442,16 @@ absl::Status RunGuarded(absl::FunctionRef<void()> call, const GuardOptions& opti
     smallest_limit_ns.store(limit_ns, std::memory_order_relaxed);
     WakeWatchdog();  // It samples faster from now on.
   }
-  void* const caught_at_entry = CaughtExceptions();
+  void* const caught_at_entry = thread_state.CaughtExceptions();
 
   GuardFrame frame;
+  frame.message[0] = '\0';
   frame.code = options.code;
   // savemask = 0: saving the mask costs a sigprocmask system call on every guarded call (about
   // 300 ns, far more than a typical call); the handlers restore the mask themselves.
   if (sigsetjmp(frame.jump, 0) != 0) {
     StepCalls(record);
-    EndAbandonedCatches(caught_at_entry);
+    thread_state.EndAbandonedCatches(caught_at_entry);
     return Describe(frame, options.time_limit,
                     absl::Nanoseconds(record.ran_ns.load(std::memory_order_relaxed)));
   }
