@@ -16,8 +16,10 @@
 # workspace's auto-configured toolchain is gcc. Bazel builds the fuzzer with --config=fuzz
 # (.bazelrc: clang-14 through --repo_env=CC) in a second output base beside this workspace's,
 # so the gcc toolchain and the dev loop's analysis cache are never touched. Compiling by hand
-# with clang++ would be simpler only in appearance: absl::Status alone pulls in some 60 abseil
+# with clang++ would be simpler only in appearance: absl::Status alone pulls in 82 abseil
 # sources (Cord, synchronization, time, debugging), a list Bazel already knows and keeps right.
+# Measured on 2 busy cores: about 105 s cold, 12 s in a fresh clone (the shared disk cache),
+# 3 s after an edit to elf_file.cc, 0.6 s when nothing changed.
 # That output base has its own Bazel server (stop it with --shutdown); `bazel clean --expunge`
 # here leaves it alone.
 set -euo pipefail
