@@ -73,7 +73,7 @@ cleanup() { [[ $keep_work -eq 1 ]] || rm -rf "$work"; }
 trap cleanup EXIT
 
 start=$SECONDS
-[[ -d "$fuzz_base" ]] || say "building the fuzzer for the first time (about a minute on 2 cores)"
+[[ -d "$fuzz_base" ]] || say "building the fuzzer for the first time (up to two minutes on 2 cores)"
 quiet_bazel "$work/build.log" "${fuzz_bazel[@]}" build --config=fuzz //reload:elf_file_fuzzer
 fuzzer="$(bazel "${fuzz_bazel[@]}" info --config=fuzz bazel-bin 2>/dev/null)/reload/elf_file_fuzzer"
 say "fuzzer built in $((SECONDS - start)) s (clang-14, output base $fuzz_base)"
