@@ -45,7 +45,8 @@ FileIdentity IdentityOf(const struct stat& st);
 // process can load: ELF magic, 64-bit little-endian, x86-64, ET_DYN, and program and section
 // headers that lie inside the file. `path` is used in messages only. Fails with:
 //   InvalidArgument      empty file, not ELF (e.g. random bytes), wrong class, wrong
-//                        architecture, not a shared object;
+//                        architecture, not a shared object, program or section header
+//                        entries of the wrong size;
 //   FailedPrecondition   truncated (typically still being written: retry at the next change);
 //   the errno's code     when reading fails.
 absl::Status ValidateSharedObject(int fd, off_t size, const std::string& path);
@@ -68,7 +69,12 @@ struct UnloadHazards {
   std::string Explain() const;
 };
 
-// Reads the hazards from the complete ELF shared object in `fd` (already validated).
+// Reads the hazards from the `size` bytes readable from `fd`, which the loader passes only once
+// ValidateSharedObject has accepted them (`path` is used in messages only). It does not rely on
+// that: whatever the bytes, it reads nothing outside them and allocates no more than their size.
+// Fails with the codes ValidateSharedObject lists (on a file whose ELF header or section header
+// table that refuses, with the same status), and with InvalidArgument when the dynamic symbol
+// table's string table has no bytes in the file (a NOBITS section).
 absl::StatusOr<UnloadHazards> ReadUnloadHazards(int fd, off_t size, const std::string& path);
 
 // The code a module runs while dlopen loads it, before any of its functions is called: what

@@ -20,6 +20,13 @@ readonly BAZEL_PACKAGES=(
 )
 # python3 runs tools/stateless_check; binutils (readelf, nm, c++filt) is what it reads ELF with.
 readonly TOOL_PACKAGES=(binutils dpkg-dev file g++ libbenchmark-dev procps python3)
+# tools/fuzz.sh: clang with libFuzzer and the sanitizer runtimes; llvm-14 for llvm-symbolizer,
+# which puts file and line into the sanitizers' stack traces.
+readonly FUZZ_PACKAGES=(
+  clang-14=1:14.0.6-12
+  libclang-rt-14-dev=1:14.0.6-12
+  llvm-14=1:14.0.6-12
+)
 readonly ABSEIL_SOURCE=abseil=20220623.1-1+deb12u2
 readonly ABSEIL_ORIG=abseil_20220623.1.orig.tar.gz
 readonly ABSEIL_ORIG_SHA256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe
@@ -140,7 +147,7 @@ EOF
 
 main() {
   [[ "$(uname -m)" == x86_64 ]] || die "hotcc is set up for x86-64 Linux; this is $(uname -m)"
-  install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"
+  install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
   # A machine may already have Node.js from elsewhere, with npm bundled: Debian's npm would
   # conflict with it, so it is installed only where there is no npm at all.
   command -v npm >/dev/null 2>&1 || install_packages nodejs npm

@@ -3,7 +3,8 @@
 #   tools/test.sh
 # 1. tools/setup.sh (quiet when everything is in place),
 # 2. bazel test //...  (unit, loader, macro, equivalence and build-time statelessness tests),
-# 3. tools/e2e_test.sh, when present: the real dev loop on a temporary copy of the workspace.
+# 3. tools/fuzz.sh: 30 s of fuzzing the module validator (reload/elf_file.cc),
+# 4. tools/e2e_test.sh, when present: the real dev loop on a temporary copy of the workspace.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,6 +15,7 @@ if [[ $# -gt 0 ]]; then
   exit
 fi
 bazel test //...
+tools/fuzz.sh --seconds=30
 if [[ -x tools/e2e_test.sh ]]; then
   tools/e2e_test.sh
 fi
