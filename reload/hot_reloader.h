@@ -135,6 +135,14 @@ class HotReloader {
   HotReloader(Options options, PrivateDir private_dir, int inotify_fd);
   absl::StatusOr<ModuleSlot*> AddSlot(ModuleSpec spec);
   void ReadFileEvents(absl::Time now);
+  // What happened to the level of a module's directory that it watches.
+  enum class WatchChange { kRemoved, kMovedAway, kAppeared, kOverflow };
+  // Watches the module's directory, or, while it is missing, its deepest existing ancestor.
+  // Fails with inotify_add_watch's errno (the module is then unwatched).
+  absl::Status ArmWatch(Watched& watched);
+  // Arms the watch again after `change`, says so when the directory went or came back, and
+  // schedules a load if the module's file is there.
+  void Rewatch(Watched& watched, WatchChange change, absl::Time now);
   // Returns whether a build succeeded.
   bool ReadIbazelNotifications();
   void LoadSettledModules(absl::Time now);
