@@ -9,7 +9,11 @@
 //               learns of new builds from inotify on the modules' directories (a burst of writes
 //               settles first), or, under `ibazel run` with IBAZEL_NOTIFY_CHANGES=y, from
 //               ibazel's "IBAZEL_BUILD_COMPLETED SUCCESS" on stdin. No polling: an idle host
-//               sleeps in poll(2).
+//               sleeps in poll(2). If a directory goes (bazel clean) or is renamed away, the
+//               loaded version keeps running, one line says so, and the loader watches the
+//               deepest ancestor that exists, walks back down as the levels reappear, and loads
+//               the file found there. After an inotify queue overflow, every module's watch is
+//               armed again and its file checked.
 //   3. Load     validate (a complete x86-64 ELF shared object; a half-written file is retried at
 //               the next event) -> copy (into a private 0700 directory, O_EXCL) -> open (dlopen
 //               RTLD_NOW, then the copy's name is removed) -> verify (entry point, ABI version,
