@@ -29,6 +29,8 @@ struct HotReloader::Watched {
   // (bazel clean), its deepest existing ancestor, for levels[watch_level + 1] to appear in.
   // -1: not watched.
   int watch_descriptor = -1;
+  // The watch on levels[watch_level - 1], for levels[watch_level] to go; -1 at level 0.
+  int parent_descriptor = -1;
   size_t watch_level = 0;
   // The first event of the current burst, and the latest one.
   std::optional<absl::Time> first_event;
@@ -38,12 +40,14 @@ struct HotReloader::Watched {
   bool WatchesDirectory() const {
     return watch_descriptor >= 0 && watch_level + 1 == levels.size();
   }
-  // The name that must appear in the watched ancestor for the next level to exist.
-  absl::string_view NextName() const {
-    const std::string& next = levels[watch_level + 1];
-    const size_t slash = next.rfind('/');
-    return slash == std::string::npos ? absl::string_view(next)
-                                      : absl::string_view(next).substr(slash + 1);
+  bool Uses(int descriptor) const {
+    return descriptor >= 0 && (descriptor == watch_descriptor || descriptor == parent_descriptor);
+  }
+  // The last component of levels[level] (level > 0), as its parent's events name it.
+  absl::string_view NameAt(size_t level) const {
+    const absl::string_view path = levels[level];
+    const size_t slash = path.rfind('/');
+    return slash == absl::string_view::npos ? path : path.substr(slash + 1);
   }
   void MarkChanged(absl::Time now) {
     if (!first_event) first_event = now;
@@ -56,16 +60,18 @@ namespace {
 // A rebuilt output appears by rename (Bazel's sandbox moves it in) or by being written in place
 // and closed; a chmod after a refusal for permissions should retry too.
 constexpr std::uint32_t kFileEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB;
-// The watched directory itself went away: deleted (bazel clean), or renamed (the watch would
+// A watched directory itself went away: deleted (bazel clean), or renamed (the watch would
 // follow it). The kernel drops a watch whose directory is deleted, with IN_IGNORED.
 constexpr std::uint32_t kGoneEvents = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED;
-// A missing level of the directory appeared in the ancestor being watched.
+// A name in a watched directory appeared or went: the next level of a missing module directory
+// appearing in its deepest existing ancestor, or the watched level going from its parent.
 constexpr std::uint32_t kAppearEvents = IN_CREATE | IN_MOVED_TO;
-// Every watch has the same mask, whatever it waits for: several modules share the watch of a
-// directory (the kernel has one per inode), where one may wait for its file and another for a
-// subdirectory. The events a module does not wait for are ignored.
+constexpr std::uint32_t kLeaveEvents = IN_DELETE | IN_MOVED_FROM;
+// Every watch has the same mask, whatever it waits for: the kernel has one watch per directory,
+// shared by every module that watches it (for its file, for a missing subdirectory, or as the
+// parent of either). Each module ignores the events it does not wait for.
 constexpr std::uint32_t kWatchMask =
-    kFileEvents | kAppearEvents | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+    kFileEvents | kAppearEvents | kLeaveEvents | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 std::pair<std::string, std::string> SplitPath(const std::string& path) {
   const size_t slash = path.rfind('/');
@@ -185,21 +191,29 @@ void HotReloader::ReadFileEvents(absl::Time now) {
         continue;
       }
       const absl::string_view name = event->len == 0 ? absl::string_view() : event->name;
+      const WatchChange gone = (event->mask & (IN_MOVE_SELF | IN_MOVED_FROM)) != 0
+                                   ? WatchChange::kMovedAway
+                                   : WatchChange::kRemoved;
       for (const auto& watched : modules_) {
-        if (watched->watch_descriptor != event->wd) continue;
-        if ((event->mask & kGoneEvents) != 0) {
-          Rewatch(
-              *watched,
-              (event->mask & IN_MOVE_SELF) != 0 ? WatchChange::kMovedAway : WatchChange::kRemoved,
-              now);
-        } else if (name.empty()) {
-          continue;
-        } else if (watched->WatchesDirectory()) {
-          if ((event->mask & kFileEvents) != 0 && name == watched->file_name) {
-            watched->MarkChanged(now);
+        if (watched->watch_descriptor == event->wd) {
+          if ((event->mask & kGoneEvents) != 0) {
+            Rewatch(*watched, gone, now);
+          } else if (name.empty()) {
+            continue;
+          } else if (watched->WatchesDirectory()) {
+            if ((event->mask & kFileEvents) != 0 && name == watched->file_name) {
+              watched->MarkChanged(now);
+            }
+          } else if ((event->mask & kAppearEvents) != 0 &&
+                     name == watched->NameAt(watched->watch_level + 1)) {
+            Rewatch(*watched, WatchChange::kAppeared, now);
           }
-        } else if ((event->mask & kAppearEvents) != 0 && name == watched->NextName()) {
-          Rewatch(*watched, WatchChange::kAppeared, now);
+        } else if (watched->parent_descriptor == event->wd) {
+          if ((event->mask & kGoneEvents) != 0 ||
+              ((event->mask & (kAppearEvents | kLeaveEvents)) != 0 &&
+               name == watched->NameAt(watched->watch_level))) {
+            Rewatch(*watched, gone, now);
+          }
         }
       }
     }
@@ -212,50 +226,76 @@ void HotReloader::ReadFileEvents(absl::Time now) {
 }
 
 absl::Status HotReloader::ArmWatch(Watched& watched) {
-  // Moves the module to `descriptor` on `level`, and drops its previous watch unless another
-  // module in the same directory still uses it (a removed directory's watch is gone already,
-  // and inotify_rm_watch fails harmlessly).
-  auto move_to = [&](int descriptor, size_t level) {
-    const int previous = std::exchange(watched.watch_descriptor, descriptor);
-    watched.watch_level = level;
-    if (previous < 0 || previous == descriptor) return;
-    for (const auto& other : modules_) {
-      if (other->watch_descriptor == previous) return;
-    }
-    inotify_rm_watch(inotify_fd_, previous);
-  };
   auto add = [&](size_t level) {
     return inotify_add_watch(inotify_fd_, watched.levels[level].c_str(), kWatchMask);
   };
   auto missing = [](int error) { return error == ENOENT || error == ENOTDIR; };
-  auto failure = [&](int error, size_t level) {
-    move_to(-1, 0);
-    return Annotate(PosixError(error, "inotify_add_watch", watched.levels[level]),
-                    error == ENOSPC ? "cannot watch for new builds (raise "
-                                      "fs.inotify.max_user_watches?)"
-                                    : "cannot watch for new builds");
+  // Drops `descriptor` unless a module (this one included) still uses it. A removed directory's
+  // watch may be gone already; inotify_rm_watch then fails, harmlessly.
+  auto release = [&](int descriptor) {
+    if (descriptor < 0 || watched.Uses(descriptor)) return;
+    for (const auto& other : modules_) {
+      if (other->Uses(descriptor)) return;
+    }
+    inotify_rm_watch(inotify_fd_, descriptor);
+  };
+  auto move_to = [&](int descriptor, int parent, size_t level) {
+    const int previous[] = {watched.watch_descriptor, watched.parent_descriptor};
+    watched.watch_descriptor = descriptor;
+    watched.parent_descriptor = parent;
+    watched.watch_level = level;
+    for (int old : previous) release(old);
+  };
+  // Watches levels[level] and, first, its parent. A directory that is deleted while a process
+  // still holds it (a working directory below it: `bazel run` runs the app in its runfiles,
+  // under bin/) reports nothing to its own watch until that process lets go, but its parent
+  // reports the IN_DELETE at once; watched in this order, no deletion goes unseen. Returns
+  // false, with the level and errno, if either cannot be watched.
+  int error = 0;
+  size_t failed_level = 0;
+  auto arm_at = [&](size_t level) {
+    const int parent = level > 0 ? add(level - 1) : -1;
+    if (level > 0 && parent < 0) {
+      error = errno;
+      failed_level = level - 1;
+      return false;
+    }
+    const int descriptor = add(level);
+    if (descriptor < 0) {
+      error = errno;
+      failed_level = level;
+      release(parent);
+      return false;
+    }
+    move_to(descriptor, parent, level);
+    return true;
+  };
+  auto failure = [&] {
+    move_to(-1, -1, 0);
+    return Annotate(PosixError(error, "inotify_add_watch", watched.levels[failed_level]),
+                    error == ENOSPC
+                        ? "cannot watch for new builds (raise fs.inotify.max_user_watches?)"
+                        : "cannot watch for new builds");
   };
   // Up from the directory to the deepest level that exists; "/" (or ".") always ends it.
   size_t level = watched.levels.size() - 1;
-  int descriptor;
-  while ((descriptor = add(level)) < 0) {
-    if (!missing(errno) || level == 0) return failure(errno, level);
+  while (!arm_at(level)) {
+    if (!missing(error) || level == 0) return failure();
     --level;
   }
-  move_to(descriptor, level);
   // The levels below may have appeared before that watch was armed, several at once (mkdir -p,
   // a prepared tree renamed into place): down through those that exist now. Once a level is
   // armed, the next one appearing is an event.
   while (level + 1 < watched.levels.size()) {
-    descriptor = add(level + 1);
-    if (descriptor < 0) return missing(errno) ? absl::OkStatus() : failure(errno, level + 1);
-    move_to(descriptor, ++level);
+    if (!arm_at(level + 1)) return missing(error) ? absl::OkStatus() : failure();
+    ++level;
   }
   return absl::OkStatus();
 }
 
 void HotReloader::Rewatch(Watched& watched, WatchChange change, absl::Time now) {
   const bool watched_directory = watched.WatchesDirectory();
+  const int previous = watched.watch_descriptor;
   const absl::Status armed = ArmWatch(watched);
   const std::string& name = watched.slot->spec().name;
   const std::string running = absl::StrCat("v", watched.slot->version(), " keeps running");
@@ -264,11 +304,11 @@ void HotReloader::Rewatch(Watched& watched, WatchChange change, absl::Time now) 
         absl::StrCat(name, ": ", running, ", but no new build will be loaded: ", armed.ToString()));
     return;
   }
-  const char* gone = change == WatchChange::kRemoved     ? "was removed (bazel clean?)"
-                     : change == WatchChange::kMovedAway ? "was moved away"
-                                                         : "is gone";
   if (!watched.WatchesDirectory()) {
     if (watched_directory) {
+      const char* gone = change == WatchChange::kRemoved     ? "was removed (bazel clean?)"
+                         : change == WatchChange::kMovedAway ? "was moved away"
+                                                             : "is gone";
       options_.log(absl::StrCat(name, ": ", watched.directory(), " ", gone, "; ", running,
                                 ", watching for it to come back"));
     }
@@ -276,9 +316,11 @@ void HotReloader::Rewatch(Watched& watched, WatchChange change, absl::Time now) 
   }
   if (!watched_directory) {
     options_.log(absl::StrCat(name, ": ", watched.directory(), " is back; watching it again"));
-  } else if (change == WatchChange::kRemoved || change == WatchChange::kMovedAway) {
-    options_.log(absl::StrCat(name, ": ", watched.directory(), " ", gone,
-                              " and is back; watching the new one"));
+  } else if (watched.watch_descriptor != previous) {
+    options_.log(
+        absl::StrCat(name, ": ", watched.directory(), " was replaced; watching the new one"));
+  } else if (change != WatchChange::kOverflow) {
+    return;  // The same directory as before: nothing happened to it.
   }
   // The build may have written the file before the watch was armed, or its event was lost.
   if (access(watched.slot->spec().path.c_str(), F_OK) == 0) watched.MarkChanged(now);
