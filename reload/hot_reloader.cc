@@ -250,15 +250,19 @@ absl::Status HotReloader::ArmWatch(Watched& watched) {
   // still holds it (a working directory below it: `bazel run` runs the app in its runfiles,
   // under bin/) reports nothing to its own watch until that process lets go, but its parent
   // reports the IN_DELETE at once; watched in this order, no deletion goes unseen. Returns
-  // false, with the level and errno, if either cannot be watched.
+  // false, with the level and errno, if either is missing or levels[level] cannot be watched.
   int error = 0;
   size_t failed_level = 0;
   auto arm_at = [&](size_t level) {
-    const int parent = level > 0 ? add(level - 1) : -1;
-    if (level > 0 && parent < 0) {
-      error = errno;
-      failed_level = level - 1;
-      return false;
+    int parent = -1;
+    if (level > 0) {
+      parent = add(level - 1);
+      // A parent that cannot be watched (not readable) only costs seeing a held directory go.
+      if (parent < 0 && missing(errno)) {
+        error = errno;
+        failed_level = level - 1;
+        return false;
+      }
     }
     const int descriptor = add(level);
     if (descriptor < 0) {

@@ -141,8 +141,9 @@ class HotReloader {
   void ReadFileEvents(absl::Time now);
   // What happened to the level of a module's directory that it watches.
   enum class WatchChange { kRemoved, kMovedAway, kAppeared, kOverflow };
-  // Watches the module's directory, or, while it is missing, its deepest existing ancestor.
-  // Fails with inotify_add_watch's errno (the module is then unwatched).
+  // Watches the module's directory, or, while it is missing, its deepest existing ancestor; and
+  // the parent of the one watched. Fails with inotify_add_watch's errno (the module is then
+  // unwatched).
   absl::Status ArmWatch(Watched& watched);
   // Arms the watch again after `change`, says so when the directory went or came back, and
   // schedules a load if the module's file is there.
