@@ -289,7 +289,7 @@ TEST_F(ChangeDetectionTest, SeesTheRemovalOfAnAncestorThatIsStillInUse) {
   std::filesystem::remove_all(bin + "/libs");
   ASSERT_TRUE(WaitForLog(*reloader, "was removed")) << log_.Dump();
   std::filesystem::remove_all(out_);
-  reloader->WaitUntil(absl::Now() + absl::Milliseconds(20));
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(20));  // The clean ends; the build starts.
   std::filesystem::create_directories(directory_);
   InstallFile(FixturePath("v2"), deep_path_);
   EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
