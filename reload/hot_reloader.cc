@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "reload/status_util.h"
@@ -20,11 +22,37 @@ namespace hotcc {
 
 struct HotReloader::Watched {
   std::unique_ptr<ModuleSlot> slot;
+  // The module's directory and its ancestors, outermost first: levels.back() is the directory.
+  std::vector<std::string> levels;
+  std::string file_name;  // The module's base name inside the directory.
+  // The watch on levels[watch_level]: the directory itself while it exists; after it went away
+  // (bazel clean), its deepest existing ancestor, for levels[watch_level + 1] to appear in.
+  // -1: not watched.
   int watch_descriptor = -1;
-  std::string file_name;  // The module's base name inside the watched directory.
+  // The watch on levels[watch_level - 1], for levels[watch_level] to go; -1 at level 0.
+  int parent_descriptor = -1;
+  size_t watch_level = 0;
   // The first event of the current burst, and the latest one.
   std::optional<absl::Time> first_event;
   absl::Time last_event;
+
+  const std::string& directory() const { return levels.back(); }
+  bool WatchesDirectory() const {
+    return watch_descriptor >= 0 && watch_level + 1 == levels.size();
+  }
+  bool Uses(int descriptor) const {
+    return descriptor >= 0 && (descriptor == watch_descriptor || descriptor == parent_descriptor);
+  }
+  // The last component of levels[level] (level > 0), as its parent's events name it.
+  absl::string_view NameAt(size_t level) const {
+    const absl::string_view path = levels[level];
+    const size_t slash = path.rfind('/');
+    return slash == absl::string_view::npos ? path : path.substr(slash + 1);
+  }
+  void MarkChanged(absl::Time now) {
+    if (!first_event) first_event = now;
+    last_event = now;
+  }
 };
 
 namespace {
@@ -32,11 +60,36 @@ namespace {
 // A rebuilt output appears by rename (Bazel's sandbox moves it in) or by being written in place
 // and closed; a chmod after a refusal for permissions should retry too.
 constexpr std::uint32_t kFileEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB;
+// A watched directory itself went away: deleted (bazel clean), or renamed (the watch would
+// follow it). The kernel drops a watch whose directory is deleted, with IN_IGNORED.
+constexpr std::uint32_t kGoneEvents = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED;
+// A name in a watched directory appeared or went: the next level of a missing module directory
+// appearing in its deepest existing ancestor, or the watched level going from its parent.
+constexpr std::uint32_t kAppearEvents = IN_CREATE | IN_MOVED_TO;
+constexpr std::uint32_t kLeaveEvents = IN_DELETE | IN_MOVED_FROM;
+// Every watch has the same mask, whatever it waits for: the kernel has one watch per directory,
+// shared by every module that watches it (for its file, for a missing subdirectory, or as the
+// parent of either). Each module ignores the events it does not wait for.
+constexpr std::uint32_t kWatchMask =
+    kFileEvents | kAppearEvents | kLeaveEvents | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
 
 std::pair<std::string, std::string> SplitPath(const std::string& path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return {".", path};
   return {slash == 0 ? "/" : path.substr(0, slash), path.substr(slash + 1)};
+}
+
+// The directory and each of its ancestors, outermost first: "/a/b" -> {"/", "/a", "/a/b"},
+// "a/b" -> {".", "a", "a/b"}.
+std::vector<std::string> DirectoryLevels(absl::string_view directory) {
+  const bool absolute = absl::StartsWith(directory, "/");
+  std::vector<std::string> levels = {absolute ? "/" : "."};
+  for (absl::string_view part : absl::StrSplit(directory, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    levels.push_back(levels.size() == 1 ? absl::StrCat(absolute ? "/" : "", part)
+                                        : absl::StrCat(levels.back(), "/", part));
+  }
+  return levels;
 }
 
 int ToPollTimeoutMs(absl::Duration remaining) {
@@ -80,16 +133,11 @@ HotReloader::~HotReloader() {
 absl::StatusOr<ModuleSlot*> HotReloader::AddSlot(ModuleSpec spec) {
   auto watched = std::make_unique<Watched>();
   auto [directory, file_name] = SplitPath(spec.path);
+  watched->levels = DirectoryLevels(directory);
   watched->file_name = file_name;
   watched->slot = std::make_unique<ModuleSlot>(std::move(spec), &private_dir_, options_.log);
   HOTCC_RETURN_IF_ERROR(watched->slot->Reload());
-  if (inotify_fd_ >= 0) {
-    watched->watch_descriptor = inotify_add_watch(inotify_fd_, directory.c_str(), kFileEvents);
-    if (watched->watch_descriptor < 0) {
-      return Annotate(PosixError(errno, "inotify_add_watch", directory),
-                      "cannot watch for new builds (raise fs.inotify.max_user_watches?)");
-    }
-  }
+  if (inotify_fd_ >= 0) HOTCC_RETURN_IF_ERROR(ArmWatch(*watched));
   modules_.push_back(std::move(watched));
   return modules_.back()->slot.get();
 }
@@ -136,26 +184,155 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
 
 void HotReloader::ReadFileEvents(absl::Time now) {
   alignas(inotify_event) char buffer[16 * 1024];
+  bool overflowed = false;
   while (true) {
     const ssize_t length = read(inotify_fd_, buffer, sizeof(buffer));
-    if (length <= 0) return;  // EAGAIN: drained.
+    if (length <= 0) break;  // EAGAIN: drained.
     for (ssize_t offset = 0; offset < length;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      // After an overflow the kernel has dropped events: any module may have changed, and
-      // Reload() skips the ones whose file is still the loaded one.
-      const bool overflow = (event->mask & IN_Q_OVERFLOW) != 0;
-      if (event->len == 0 && !overflow) continue;
-      const absl::string_view name = overflow ? absl::string_view() : event->name;
+      if ((event->mask & IN_Q_OVERFLOW) != 0) {
+        overflowed = true;
+        continue;
+      }
+      const absl::string_view name = event->len == 0 ? absl::string_view() : event->name;
+      const WatchChange gone = (event->mask & (IN_MOVE_SELF | IN_MOVED_FROM)) != 0
+                                   ? WatchChange::kMovedAway
+                                   : WatchChange::kRemoved;
       for (const auto& watched : modules_) {
-        if (!overflow && (watched->watch_descriptor != event->wd || watched->file_name != name)) {
-          continue;
+        if (watched->watch_descriptor == event->wd) {
+          if ((event->mask & kGoneEvents) != 0) {
+            Rewatch(*watched, gone, now);
+          } else if (name.empty()) {
+            continue;
+          } else if (watched->WatchesDirectory()) {
+            if ((event->mask & kFileEvents) != 0 && name == watched->file_name) {
+              watched->MarkChanged(now);
+            }
+          } else if ((event->mask & kAppearEvents) != 0 &&
+                     name == watched->NameAt(watched->watch_level + 1)) {
+            Rewatch(*watched, WatchChange::kAppeared, now);
+          }
+        } else if (watched->parent_descriptor == event->wd) {
+          if ((event->mask & kGoneEvents) != 0 ||
+              ((event->mask & (kAppearEvents | kLeaveEvents)) != 0 &&
+               name == watched->NameAt(watched->watch_level))) {
+            Rewatch(*watched, gone, now);
+          }
         }
-        if (!watched->first_event) watched->first_event = now;
-        watched->last_event = now;
       }
     }
   }
+  // The kernel has dropped events: any module may have changed (Reload() skips the ones whose
+  // file is still the loaded one), and any directory may have gone or come back.
+  if (overflowed) {
+    for (const auto& watched : modules_) Rewatch(*watched, WatchChange::kOverflow, now);
+  }
+}
+
+absl::Status HotReloader::ArmWatch(Watched& watched) {
+  auto add = [&](size_t level) {
+    return inotify_add_watch(inotify_fd_, watched.levels[level].c_str(), kWatchMask);
+  };
+  auto missing = [](int error) { return error == ENOENT || error == ENOTDIR; };
+  // Drops `descriptor` unless a module (this one included) still uses it. A removed directory's
+  // watch may be gone already; inotify_rm_watch then fails, harmlessly.
+  auto release = [&](int descriptor) {
+    if (descriptor < 0 || watched.Uses(descriptor)) return;
+    for (const auto& other : modules_) {
+      if (other->Uses(descriptor)) return;
+    }
+    inotify_rm_watch(inotify_fd_, descriptor);
+  };
+  auto move_to = [&](int descriptor, int parent, size_t level) {
+    const int previous[] = {watched.watch_descriptor, watched.parent_descriptor};
+    watched.watch_descriptor = descriptor;
+    watched.parent_descriptor = parent;
+    watched.watch_level = level;
+    for (int old : previous) release(old);
+  };
+  // Watches levels[level] and, first, its parent. A directory that is deleted while a process
+  // still holds it (a working directory below it: `bazel run` runs the app in its runfiles,
+  // under bin/) reports nothing to its own watch until that process lets go, but its parent
+  // reports the IN_DELETE at once; watched in this order, no deletion goes unseen. Returns
+  // false, with the level and errno, if either is missing or levels[level] cannot be watched.
+  int error = 0;
+  size_t failed_level = 0;
+  auto arm_at = [&](size_t level) {
+    int parent = -1;
+    if (level > 0) {
+      parent = add(level - 1);
+      // A parent that cannot be watched (not readable) only costs seeing a held directory go.
+      if (parent < 0 && missing(errno)) {
+        error = errno;
+        failed_level = level - 1;
+        return false;
+      }
+    }
+    const int descriptor = add(level);
+    if (descriptor < 0) {
+      error = errno;
+      failed_level = level;
+      release(parent);
+      return false;
+    }
+    move_to(descriptor, parent, level);
+    return true;
+  };
+  auto failure = [&] {
+    move_to(-1, -1, 0);
+    return Annotate(PosixError(error, "inotify_add_watch", watched.levels[failed_level]),
+                    error == ENOSPC
+                        ? "cannot watch for new builds (raise fs.inotify.max_user_watches?)"
+                        : "cannot watch for new builds");
+  };
+  // Up from the directory to the deepest level that exists; "/" (or ".") always ends it.
+  size_t level = watched.levels.size() - 1;
+  while (!arm_at(level)) {
+    if (!missing(error) || level == 0) return failure();
+    --level;
+  }
+  // The levels below may have appeared before that watch was armed, several at once (mkdir -p,
+  // a prepared tree renamed into place): down through those that exist now. Once a level is
+  // armed, the next one appearing is an event.
+  while (level + 1 < watched.levels.size()) {
+    if (!arm_at(level + 1)) return missing(error) ? absl::OkStatus() : failure();
+    ++level;
+  }
+  return absl::OkStatus();
+}
+
+void HotReloader::Rewatch(Watched& watched, WatchChange change, absl::Time now) {
+  const bool watched_directory = watched.WatchesDirectory();
+  const int previous = watched.watch_descriptor;
+  const absl::Status armed = ArmWatch(watched);
+  const std::string& name = watched.slot->spec().name;
+  const std::string running = absl::StrCat("v", watched.slot->version(), " keeps running");
+  if (!armed.ok()) {
+    options_.log(
+        absl::StrCat(name, ": ", running, ", but no new build will be loaded: ", armed.ToString()));
+    return;
+  }
+  if (!watched.WatchesDirectory()) {
+    if (watched_directory) {
+      const char* gone = change == WatchChange::kRemoved     ? "was removed (bazel clean?)"
+                         : change == WatchChange::kMovedAway ? "was moved away"
+                                                             : "is gone";
+      options_.log(absl::StrCat(name, ": ", watched.directory(), " ", gone, "; ", running,
+                                ", watching for it to come back"));
+    }
+    return;
+  }
+  if (!watched_directory) {
+    options_.log(absl::StrCat(name, ": ", watched.directory(), " is back; watching it again"));
+  } else if (watched.watch_descriptor != previous) {
+    options_.log(
+        absl::StrCat(name, ": ", watched.directory(), " was replaced; watching the new one"));
+  } else if (change != WatchChange::kOverflow) {
+    return;  // The same directory as before: nothing happened to it.
+  }
+  // The build may have written the file before the watch was armed, or its event was lost.
+  if (access(watched.slot->spec().path.c_str(), F_OK) == 0) watched.MarkChanged(now);
 }
 
 void HotReloader::LoadSettledModules(absl::Time now) {

@@ -9,7 +9,11 @@
 //               learns of new builds from inotify on the modules' directories (a burst of writes
 //               settles first), or, under `ibazel run` with IBAZEL_NOTIFY_CHANGES=y, from
 //               ibazel's "IBAZEL_BUILD_COMPLETED SUCCESS" on stdin. No polling: an idle host
-//               sleeps in poll(2).
+//               sleeps in poll(2). If a directory goes (bazel clean) or is renamed away, the
+//               loaded version keeps running, one line says so, and the loader watches the
+//               deepest ancestor that exists, walks back down as the levels reappear, and loads
+//               the file found there. After an inotify queue overflow, every module's watch is
+//               armed again and its file checked.
 //   3. Load     validate (a complete x86-64 ELF shared object; a half-written file is retried at
 //               the next event) -> copy (into a private 0700 directory, O_EXCL) -> probe (only a
 //               module that runs code while it loads, e.g. a global object's constructor: that
@@ -149,6 +153,15 @@ class HotReloader {
   HotReloader(Options options, PrivateDir private_dir, int inotify_fd);
   absl::StatusOr<ModuleSlot*> AddSlot(ModuleSpec spec);
   void ReadFileEvents(absl::Time now);
+  // What happened to the level of a module's directory that it watches.
+  enum class WatchChange { kRemoved, kMovedAway, kAppeared, kOverflow };
+  // Watches the module's directory, or, while it is missing, its deepest existing ancestor; and
+  // the parent of the one watched. Fails with inotify_add_watch's errno (the module is then
+  // unwatched).
+  absl::Status ArmWatch(Watched& watched);
+  // Arms the watch again after `change`, says so when the directory went or came back, and
+  // schedules a load if the module's file is there.
+  void Rewatch(Watched& watched, WatchChange change, absl::Time now);
   // Returns whether a build succeeded.
   bool ReadIbazelNotifications();
   void LoadSettledModules(absl::Time now);

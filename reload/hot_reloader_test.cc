@@ -1,12 +1,17 @@
 // Tests of when the loader reloads: inotify on the module's directory, a burst of partial
-// writes, ibazel's notifications, and an idle wait that burns no CPU.
+// writes, ibazel's notifications, an idle wait that burns no CPU, and the directory going away
+// (bazel clean) and coming back, or the kernel dropping events.
 
 #include "reload/hot_reloader.h"
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -197,6 +202,159 @@ TEST(HotReloaderWaitTest, APastDeadlineStillSeesTheWakeFd) {
             HotReloader::WaitOutcome::kWoken);
   close(wake[0]);
   close(wake[1]);
+}
+
+TEST_F(HotReloaderTest, LoadsABuildWhoseEventWasLostInAQueueOverflow) {
+  int max_queued_events = 0;
+  std::ifstream("/proc/sys/fs/inotify/max_queued_events") >> max_queued_events;
+  if (max_queued_events <= 0 || max_queued_events > (1 << 20)) {
+    GTEST_SKIP() << "fs.inotify.max_queued_events is " << max_queued_events;
+  }
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddCounter(*reloader);
+
+  // Fill the queue while the reloader is not reading it. The kernel merges an event with an
+  // identical one just before it: alternate between two files.
+  const std::string decoys[] = {scratch_.PathOf("decoy-a"), scratch_.PathOf("decoy-b")};
+  for (const std::string& decoy : decoys) WriteFile(decoy, "");
+  for (int i = 0; i <= max_queued_events; ++i) {
+    ASSERT_EQ(chmod(decoys[i % 2].c_str(), 0644), 0);
+  }
+  InstallFile(FixturePath("v2"), module_path_);  // Its events are dropped.
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  EXPECT_EQ(log_.Count("counter: reloaded v2"), 1) << log_.Dump();
+  EXPECT_EQ(log_.lines().size(), 2u) << "no line but the two loads: " << log_.Dump();
+}
+
+// A module deep below the scratch directory, as Bazel's outputs are below bazel-out, so that a
+// test can remove and recreate several levels of its directory.
+class ChangeDetectionTest : public HotReloaderTest {
+ protected:
+  ChangeDetectionTest()
+      : out_(scratch_.PathOf("out")),
+        directory_(out_ + "/bin/libs/counter"),
+        deep_path_(directory_ + "/libcounter.so") {
+    std::filesystem::create_directories(directory_);
+    InstallFile(FixturePath("v1"), deep_path_);
+  }
+  // ScratchDir removes only files: take the trees away first.
+  ~ChangeDetectionTest() override {
+    std::filesystem::remove_all(out_);
+    std::filesystem::remove_all(scratch_.PathOf("staging"));
+  }
+
+  HotModule<CounterApi> AddDeepCounter(HotReloader& reloader) {
+    absl::StatusOr<HotModule<CounterApi>> module =
+        reloader.Add<CounterApi>("counter", deep_path_, HOTCC_INTERFACE_FINGERPRINT);
+    EXPECT_TRUE(module.ok()) << module.status();
+    return *module;
+  }
+
+  // Waits in the reloader until a line contains `text`, for at most `limit`.
+  bool WaitForLog(HotReloader& reloader, absl::string_view text,
+                  absl::Duration limit = absl::Seconds(10)) {
+    const absl::Time deadline = absl::Now() + limit;
+    while (log_.Count(text) == 0 && absl::Now() < deadline) {
+      reloader.WaitUntil(std::min(deadline, absl::Now() + absl::Milliseconds(20)));
+    }
+    return log_.Count(text) > 0;
+  }
+
+  static std::int64_t Step(const HotModule<CounterApi>& module) {
+    Counter counter;
+    module.CallUnguarded([&](const CounterApi& api) { api.step(counter); });
+    return counter.value;
+  }
+
+  const std::string out_;
+  const std::string directory_;
+  const std::string deep_path_;
+};
+
+TEST_F(ChangeDetectionTest, KeepsRunningWhileItsDirectoryIsRemovedAndLoadsTheNextBuild) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddDeepCounter(*reloader);
+
+  // What bazel clean does to bazel-out/k8-fastbuild/bin/libs/view: four levels go.
+  std::filesystem::remove_all(out_);
+  ASSERT_TRUE(WaitForLog(*reloader, "was removed (bazel clean?)")) << log_.Dump();
+  EXPECT_EQ(log_.Count(absl::StrCat("counter: ", directory_,
+                                    " was removed (bazel clean?); v1 keeps running")),
+            1)
+      << log_.Dump();
+  EXPECT_EQ(Step(counter), 1) << "the loaded version is mapped: it still runs";
+
+  // The next build makes the directories at once, then writes the module.
+  std::filesystem::create_directories(directory_);
+  ASSERT_TRUE(WaitForLog(*reloader, "is back")) << log_.Dump();
+  InstallFile(FixturePath("v2"), deep_path_);
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  EXPECT_EQ(Step(counter), 10);
+  EXPECT_EQ(counter.version(), 2);
+  EXPECT_EQ(log_.Count("was removed"), 1) << "one line, not one per level: " << log_.Dump();
+}
+
+TEST_F(ChangeDetectionTest, SeesTheRemovalOfAnAncestorThatIsStillInUse) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddDeepCounter(*reloader);
+  // bazel run runs the app in its runfiles, below bin/: a directory held like this is deleted
+  // without a word to its own watch, until it is let go.
+  const std::string bin = out_ + "/bin";
+  const int held = open(bin.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(held, 0);
+
+  // The loader falls back to watching bin/, then bin/ goes too.
+  std::filesystem::remove_all(bin + "/libs");
+  ASSERT_TRUE(WaitForLog(*reloader, "was removed")) << log_.Dump();
+  std::filesystem::remove_all(out_);
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(20));  // The clean ends; the build starts.
+  std::filesystem::create_directories(directory_);
+  InstallFile(FixturePath("v2"), deep_path_);
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  close(held);
+}
+
+TEST_F(ChangeDetectionTest, LoadsABuildWhoseDirectoryTreeIsRenamedIntoPlace) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddDeepCounter(*reloader);
+  std::filesystem::remove_all(out_);
+  ASSERT_TRUE(WaitForLog(*reloader, "was removed")) << log_.Dump();
+
+  // The whole tree, module included, appears in one rename: no event below its top.
+  const std::string staging = scratch_.PathOf("staging");
+  std::filesystem::create_directories(staging + "/out/bin/libs/counter");
+  InstallFile(FixturePath("v2"), staging + "/out/bin/libs/counter/libcounter.so");
+  ASSERT_EQ(std::rename((staging + "/out").c_str(), out_.c_str()), 0);
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  EXPECT_EQ(Step(counter), 10);
+}
+
+TEST_F(ChangeDetectionTest, LoadsABuildWhenItsDirectoryIsReplacedByARename) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddDeepCounter(*reloader);
+  const std::string next = directory_ + ".next";
+  std::filesystem::create_directories(next);
+  InstallFile(FixturePath("v2"), next + "/libcounter.so");
+
+  // The watch follows the old directory to its new name, where no build will come.
+  ASSERT_EQ(std::rename(directory_.c_str(), (directory_ + ".old").c_str()), 0);
+  ASSERT_EQ(std::rename(next.c_str(), directory_.c_str()), 0);
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
+  // One line, whether the loader looked between the two renames or after both.
+  EXPECT_EQ(log_.Count("was moved away") + log_.Count("was replaced"), 1) << log_.Dump();
+}
+
+TEST_F(ChangeDetectionTest, LoadsABuildWhenItsParentDirectoryIsReplacedByARename) {
+  std::unique_ptr<HotReloader> reloader = MakeReloader();
+  HotModule<CounterApi> counter = AddDeepCounter(*reloader);
+  const std::string libs = out_ + "/bin/libs";
+  std::filesystem::create_directories(libs + ".next/counter");
+  InstallFile(FixturePath("v2"), libs + ".next/counter/libcounter.so");
+
+  // The module's directory moves with its parent, and tells its own watch nothing.
+  ASSERT_EQ(std::rename(libs.c_str(), (libs + ".old").c_str()), 0);
+  ASSERT_EQ(std::rename((libs + ".next").c_str(), libs.c_str()), 0);
+  EXPECT_TRUE(WaitForVersion(*reloader, counter, 2)) << log_.Dump();
 }
 
 }  // namespace
