@@ -3,7 +3,9 @@
 #   tools/test.sh
 # 1. tools/setup.sh (quiet when everything is in place),
 # 2. bazel test //...  (unit, loader, macro, equivalence and build-time statelessness tests),
-# 3. tools/e2e_test.sh, when present: the real dev loop on a temporary copy of the workspace.
+# 3. tools/e2e_test.sh and tools/e2e_two_terminal_test.sh, when present: the real dev loop, in
+#    tools/dev.sh's form and in the README's two-terminal form, each on a temporary copy of the
+#    workspace.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -14,6 +16,8 @@ if [[ $# -gt 0 ]]; then
   exit
 fi
 bazel test //...
-if [[ -x tools/e2e_test.sh ]]; then
-  tools/e2e_test.sh
-fi
+for e2e in tools/e2e_test.sh tools/e2e_two_terminal_test.sh; do
+  if [[ -x "$e2e" ]]; then
+    "$e2e"
+  fi
+done
