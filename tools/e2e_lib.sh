@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the end-to-end tests (tools/e2e_test.sh, tools/e2e_two_terminal_test.sh): sourced,
 # not run. Sourcing it copies this workspace to a temporary directory, with a Bazel output base
 # of its own, and arranges that everything is cleaned up on exit, even on failure: every process

@@ -10,6 +10,7 @@
 # Cleans up after itself (processes, Bazel server, the copy) even when it fails.
 #   tools/e2e_test.sh          (tools/test.sh runs it after bazel test //...)
 e2e_name=e2e
+# shellcheck source=tools/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
 log "starting tools/dev.sh"

@@ -10,6 +10,7 @@
 # Cleans up after itself (processes, Bazel server, the copy) even when it fails.
 #   tools/e2e_two_terminal_test.sh     (tools/test.sh runs it after tools/e2e_test.sh)
 e2e_name=e2e-two-terminal
+# shellcheck source=tools/e2e_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
 ibazel_err="$work/ibazel-build.stderr"
@@ -77,14 +78,14 @@ wait_for 600 "ibazel's first test run" \
 wait_for_test_run "0 0"
 log "first ibazel test //...: $((SECONDS - test_started_at))s"
 
-mark="$(test_mark)"
+since="$(test_mark)"
 replace libs/view/view.cc '"tick "' '"e2e tick "'
 wait_for 300 "view_test to fail after a view.cc edit" \
-  test_printed_since "$mark" '^//libs/view:view_test +FAILED in '
+  test_printed_since "$since" '^//libs/view:view_test +FAILED in '
 ok "ibazel test re-runs view_test after a view.cc edit, and reports it FAILED"
-wait_for_test_run "$mark"
+wait_for_test_run "$since"
 
-mark="$(test_mark)"
+since="$(test_mark)"
 python3 - "$copy/libs/view/view_test.cc" <<'EOF'
 import sys
 path = sys.argv[1]
@@ -93,7 +94,7 @@ assert text.count('"tick ') == 2, "view_test.cc no longer has its two expectatio
 open(path, "w").write(text.replace('"tick ', '"e2e tick '))
 EOF
 wait_for 300 "view_test to pass after a view_test.cc edit" \
-  test_printed_since "$mark" '^//libs/view:view_test +PASSED in '
+  test_printed_since "$since" '^//libs/view:view_test +PASSED in '
 ok "ibazel test re-runs view_test after a view_test.cc edit, and reports it PASSED"
 interrupt_group "$test_pid"
 log "ibazel test: $((SECONDS - test_started_at))s"
