@@ -9,97 +9,13 @@
 #   5. Ctrl-C stops every process and leaves no temporary files.
 # Cleans up after itself (processes, Bazel server, the copy) even when it fails.
 #   tools/e2e_test.sh          (tools/test.sh runs it after bazel test //...)
-set -euo pipefail
-source_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/hotcc-e2e-XXXXXX")"
-copy="$work/workspace"
-out="$work/stdout"
-err="$work/stderr"
-dev_pid=""
-passed=0
-
-log() { echo "e2e: $*" >&2; }
-
-cleanup() {
-  local status=$?
-  if [[ -n "$dev_pid" ]] && kill -0 "$dev_pid" 2>/dev/null; then
-    kill -TERM -- "-$dev_pid" 2>/dev/null || true
-    sleep 1
-    kill -KILL -- "-$dev_pid" 2>/dev/null || true
-  fi
-  # Stops the copy's Bazel server and frees its output tree.
-  if [[ -d "$copy" ]]; then
-    (cd "$copy" && bazel clean --expunge >/dev/null 2>&1) || true
-  fi
-  if [[ $status -ne 0 ]]; then
-    log "FAILED; the app's last output and messages:"
-    tail -n 15 "$out" >&2 2>/dev/null || true
-    grep -a -e '^hotcc:' -e 'ERROR' -e 'error:' "$err" 2>/dev/null | tail -n 25 >&2 || true
-    echo "e2e: $passed passed, 1 failed"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  log "FAIL: $*"
-  exit 1
-}
-
-ok() {
-  passed=$((passed + 1))
-  log "ok: $*"
-}
-
-# Waits until `command` succeeds, for at most `seconds`.
-wait_for() {
-  local seconds="$1" what="$2"
-  shift 2
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    [[ $SECONDS -lt $deadline ]] || fail "timed out after ${seconds}s waiting for $what"
-    sleep 0.2
-  done
-}
-
-# The PID of the app that ibazel runs (ibazel gives it a process group of its own), found by
-# its executable's path in the copy's output tree.
-app_pid() {
-  pgrep -f "^$execroot/bazel-out/[^/]*/bin/app/app( |$)" | head -n 1
-}
-
-last_line() { tail -n 1 "$out"; }
-lines_matching() { grep -c -E "$1" "$out" || true; }
-has_line() { grep -q -E "$1" "$out"; }
-has_message() { grep -a -q -E "$1" "$err"; }
-tick_of() { grep -o -E 'tick -?[0-9]+' <<<"$1" | head -n 1 | cut -d' ' -f2; }
-
-replace() {  # replace FILE OLD NEW: a literal edit that must apply.
-  local file="$copy/$1"
-  grep -q -F -- "$2" "$file" || fail "$1 no longer contains: $2"
-  python3 - "$file" "$2" "$3" <<'EOF'
-import sys
-path, old, new = sys.argv[1:]
-text = open(path).read()
-open(path, "w").write(text.replace(old, new, 1))
-EOF
-}
-
-log "copying the workspace to $copy"
-mkdir -p "$copy"
-(cd "$source_root" && git ls-files -z --cached --others --exclude-standard |
-  xargs -0 cp --parents -t "$copy")
-(cd "$copy" && bash tools/setup.sh)
-execroot="$(cd "$copy" && bazel info execution_root 2>/dev/null)"
+e2e_name=e2e
+# shellcheck source=tools/e2e_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 
 log "starting tools/dev.sh"
-# A terminal delivers Ctrl-C to a foreground job whose SIGINT is not ignored; a job started
-# from a script in the background would inherit SIGINT ignored, so restore it.
-(cd "$copy" && exec setsid python3 -c \
-  'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
-  tools/dev.sh --tick_ms=100 --seed=5 >"$out" 2>"$err" </dev/null) &
-dev_pid=$!
+start_in_copy "$out" "$err" tools/dev.sh --tick_ms=100 --seed=5
+dev_pid="$started_pid"
 
 wait_for 600 "the first tick" has_line '^tick [0-9]+ '
 pid="$(app_pid)"
@@ -107,19 +23,7 @@ pid="$(app_pid)"
 ok "the dev loop runs the hot app (pid $pid)"
 
 # 1. Hot libraries: new output from the same process, the tick counter going on.
-before="$(tick_of "$(last_line)")"
-replace libs/view/view.cc '"tick "' '"e2e tick "'
-wait_for 60 "the edited view" has_line '^e2e tick '
-first="$(grep -m 1 -E '^e2e tick ' "$out")"
-[[ "$(app_pid)" == "$pid" ]] || fail "the app restarted for a view edit"
-[[ "$(tick_of "$first")" -gt "$before" ]] || fail "ticks restarted: $before, then '$first'"
-ok "a view edit shows in the same process, ticks going on ($before -> $(tick_of "$first"))"
-
-replace libs/update/update.cc 'state.tick += 1;' 'state.tick += 1000;'
-wait_for 60 "the edited update" bash -c \
-  "tail -n 2 '$out' | awk '{print \$3}' | paste -sd' ' | awk '{exit !(\$2 - \$1 == 1000)}'"
-[[ "$(app_pid)" == "$pid" ]] || fail "the app restarted for an update edit"
-ok "an update edit changes the arithmetic in the same process"
+check_hot_library_edits
 
 # 2. A compile error keeps the old code running; fixing it recovers.
 replace libs/view/view.cc 'return "e2e tick "' 'return "broken tick " +'
@@ -159,7 +63,6 @@ kill -INT -- "-$dev_pid"
 wait_for 30 "every process to stop" bash -c "! pgrep -g $dev_pid >/dev/null && ! kill -0 $pid 2>/dev/null"
 leftovers="$(ls -d "${TMPDIR:-/tmp}/hotcc-$pid-"* "${TMPDIR:-/tmp}/hotcc-snapshot-"* 2>/dev/null || true)"
 [[ -z "$leftovers" ]] || fail "temporary files left behind: $leftovers"
-dev_pid=""
 ok "Ctrl-C stops every process and leaves no temporary file"
 
 echo "e2e: $passed passed, 0 failed"

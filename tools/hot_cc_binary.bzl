@@ -5,16 +5,18 @@ def hot_cc_binary(name, linked_deps, hot_deps, modules, deps = [], tags = [], **
 
     Produces three `cc_binary` targets:
 
-      * `name` follows the build configuration: fully static, with `linked_deps` (the
-        `hot_cc_library` targets, called directly) by default and in `-c opt`; dynamically linked,
-        with `hot_deps` (code that loads `modules` through reload/) under `--config=hot`. It
-        carries the `ibazel_notify_changes` tag, so `ibazel run --config=hot` keeps the process
-        alive and tells it on stdin when a build completes, instead of restarting it.
+      * `name` follows the build configuration: dynamically linked, with `hot_deps` (code that
+        loads `modules` through reload/) in the dev build (fastbuild and dbg, where .bazelrc sets
+        `--define=hotcc_mode=hot` and `--config=hot` repeats it); fully static, with
+        `linked_deps` (the `hot_cc_library` targets, called directly) in `-c opt` and under
+        `--define=hotcc_mode=static`. It carries the `ibazel_notify_changes` tag, so
+        `ibazel run --config=hot` keeps the process alive and tells it on stdin when a build
+        completes, instead of restarting it.
       * `<name>_static` and `<name>_hot` are the two modes regardless of configuration, so that
         one `bazel test //...` can build both and compare them.
 
-    `--config=hot` and the sanitizer configurations set `--define=hotcc_link=dynamic` (and the
-    sanitizers `--define=hotcc_sanitizer=1`): their runtimes cannot link statically.
+    The sanitizer configurations (`--define=hotcc_sanitizer=1`) link every binary dynamically:
+    their runtimes cannot link statically.
 
     Example usage:
 

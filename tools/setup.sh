@@ -139,6 +139,7 @@ common --override_repository=platforms=/usr/share/bazel/tools/platforms
 common --override_repository=rules_java=/usr/share/bazel/rules/java
 common --override_repository=rules_cc=$workspace/tools/offline/rules_cc
 common --override_repository=remote_coverage_tools=$workspace/tools/offline/remote_coverage_tools
+common --override_repository=com_googlesource_code_re2=$workspace/tools/offline/com_googlesource_code_re2
 # Action outputs shared by every checkout on this machine (a clone, the end-to-end test's copy).
 build --disk_cache=$cache/disk-cache
 EOF

@@ -4,7 +4,8 @@
 # 1. tools/setup.sh (quiet when everything is in place),
 # 2. bazel test //...  (unit, loader, macro, equivalence and build-time statelessness tests),
 # 3. tools/fuzz.sh: 30 s of fuzzing the module validator (reload/elf_file.cc),
-# 4. tools/e2e_test.sh, when present: the real dev loop on a temporary copy of the workspace.
+# 4. tools/e2e_test.sh and tools/e2e_two_terminal_test.sh: the real dev loop, in tools/dev.sh's
+#    form and in the README's two-terminal form, each on a temporary copy of the workspace.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,6 +17,5 @@ if [[ $# -gt 0 ]]; then
 fi
 bazel test //...
 tools/fuzz.sh --seconds=30
-if [[ -x tools/e2e_test.sh ]]; then
-  tools/e2e_test.sh
-fi
+tools/e2e_test.sh
+tools/e2e_two_terminal_test.sh
