@@ -7,7 +7,9 @@
 // mistakes a new version for one it already has open. The directory is created with mkdtemp
 // (mode 0700, an unpredictable name), files in it are created with O_EXCL|O_NOFOLLOW, and it is
 // removed when the PrivateDir is destroyed. A process that was killed cannot remove its own:
-// `Create` removes leftovers of dead processes under the same base.
+// `Create` removes leftovers under the same base, those whose lock (an flock(2) that the owner
+// holds on the directory for its whole life) no process holds any more. If something else
+// removes the directory while the process runs, the next CreateFile makes it again.
 //
 //   absl::StatusOr<PrivateDir> dir = PrivateDir::Create();
 //   absl::StatusOr<int> fd = dir->CreateFile("libview.3.so");   // write the copy, dlopen it,
@@ -26,10 +28,10 @@ namespace hotcc {
 
 class PrivateDir {
  public:
-  // Creates `<base>/hotcc-<pid>-XXXXXX`. `base` defaults to $HOTCC_TMPDIR, else $TMPDIR, else
-  // /tmp; it must allow executable mappings (not mounted noexec), since modules are dlopened
-  // from it. First removes `hotcc-<pid>-*` directories in `base` owned by this user whose
-  // process no longer exists. Fails with the errno of mkdtemp.
+  // Creates `<base>/hotcc-<pid>-XXXXXX` and locks it. `base` defaults to $HOTCC_TMPDIR, else
+  // $TMPDIR, else /tmp; it must allow executable mappings (not mounted noexec), since modules are
+  // dlopened from it. First removes `hotcc-<pid>-*` directories in `base` owned by this user
+  // that no live process has locked. Fails with the errno of mkdtemp.
   static absl::StatusOr<PrivateDir> Create(absl::string_view base = "");
 
   // The base directory `Create` uses by default.
@@ -48,7 +50,7 @@ class PrivateDir {
   std::string PathOf(absl::string_view name) const;
 
   // Creates `name` (a plain file name) for writing, mode 0600; fails if it exists. Returns an
-  // open file descriptor that the caller closes.
+  // open file descriptor that the caller closes. Makes the directory again if it was removed.
   absl::StatusOr<int> CreateFile(absl::string_view name) const;
 
   // Removes `name`; a file that is already gone is not an error.
@@ -58,9 +60,13 @@ class PrivateDir {
   absl::StatusOr<int> CountEntries() const;
 
  private:
-  explicit PrivateDir(std::string path) : path_(std::move(path)) {}
+  PrivateDir(std::string path, int lock_fd) : path_(std::move(path)), lock_fd_(lock_fd) {}
+  void Remove();
 
   std::string path_;  // Empty once moved from.
+  // Holds the directory's flock while it exists; CreateFile replaces it when it makes the
+  // directory again.
+  mutable int lock_fd_ = -1;
 };
 
 // Removes `dir` and the plain files in it (a PrivateDir, or a test's scratch directory, holds

@@ -62,15 +62,38 @@ TEST(PrivateDirTest, CleansUpAfterAProcessThatWasKilled) {
   const std::string leftover = absl::StrCat(base.path(), "/hotcc-", child, "-AbC123");
   ASSERT_EQ(mkdir(leftover.c_str(), 0700), 0);
   WriteFile(leftover + "/libview.v3.so", "stale copy");
-  // A live process's directory (ours) must survive.
-  const std::string alive = absl::StrCat(base.path(), "/hotcc-", getppid(), "-XyZ789");
-  ASSERT_EQ(mkdir(alive.c_str(), 0700), 0);
+  // A live process's directory must survive, even when its pid means nothing here: a process
+  // in another PID namespace (a Bazel test sandbox sharing /tmp) sees no such process. What
+  // keeps it is its owner's lock, taken here by a second PrivateDir of this process.
+  absl::StatusOr<PrivateDir> alive = PrivateDir::Create(base.path());
+  ASSERT_TRUE(alive.ok());
+  const std::string alive_in_another_namespace =
+      absl::StrCat(base.path(), "/hotcc-", child, "-XyZ789");
+  ASSERT_EQ(rename(alive->path().c_str(), alive_in_another_namespace.c_str()), 0);
 
   absl::StatusOr<PrivateDir> dir = PrivateDir::Create(base.path());
   ASSERT_TRUE(dir.ok());
   EXPECT_NE(access(leftover.c_str(), F_OK), 0) << "the dead process's copies are removed";
-  EXPECT_EQ(access(alive.c_str(), F_OK), 0) << "a live process's directory is left alone";
-  rmdir(alive.c_str());
+  EXPECT_EQ(access(alive_in_another_namespace.c_str(), F_OK), 0)
+      << "a directory whose owner holds its lock is left alone, whatever its pid";
+  rmdir(alive_in_another_namespace.c_str());
+}
+
+TEST(PrivateDirTest, MakesItselfAgainIfSomethingRemovesIt) {
+  ScratchDir base;
+  absl::StatusOr<PrivateDir> dir = PrivateDir::Create(base.path());
+  ASSERT_TRUE(dir.ok());
+  RemoveFlatDirectory(dir->path());  // As `rm -rf /tmp/hotcc-*` or a /tmp cleaner would.
+  absl::StatusOr<int> fd = dir->CreateFile("libview.v4.so");
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  close(*fd);
+  struct stat st;
+  ASSERT_EQ(stat(dir->path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700);
+  // The directory made again is locked too: another process's cleanup leaves it alone.
+  absl::StatusOr<PrivateDir> other = PrivateDir::Create(base.path());
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(access(dir->PathOf("libview.v4.so").c_str(), F_OK), 0);
 }
 
 }  // namespace
