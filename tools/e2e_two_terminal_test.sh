@@ -5,7 +5,10 @@
 #      edit to libs/view and to libs/update reaches the same app process, the ticks going on;
 #   2. the two share Bazel's analysis cache: neither says "discarding analysis cache" (.bazelrc
 #      gives them identical options; a difference costs every alternation a new analysis);
-#   3. `ibazel test //...` re-runs a test after an edit of its library and of the test itself,
+#   3. the mistakes a developer makes in fresh code are survived, each by the same app process
+#      with its state (the tick counter goes on): a failed assert, an endless loop, a static
+#      initializer that crashes; and Ctrl-C ends the app cleanly while a module call spins;
+#   4. `ibazel test //...` re-runs a test after an edit of its library and of the test itself,
 #      and reports the new result each time.
 # Cleans up after itself (processes, Bazel server, the copy) even when it fails.
 #   tools/e2e_two_terminal_test.sh     (tools/test.sh runs it after tools/e2e_test.sh)
@@ -50,7 +53,8 @@ ibazel_pid="$started_pid"
 wait_for 600 "ibazel's first build" grep -a -q -s 'Build completed successfully' "$ibazel_err"
 
 log "terminal 2: bazel run --config=hot //app"
-start_in_copy "$out" "$err" bazel run --config=hot //app -- --tick_ms=100 --seed=5
+start_in_copy "$out" "$err" bazel run --config=hot //app -- --tick_ms=100 --seed=5 \
+  --hot_call_limit=1500ms
 app_group="$started_pid"
 wait_for 300 "the first tick" has_line '^tick [0-9]+ '
 ok "ibazel build //libs/... beside bazel run --config=hot //app runs the hot app (pid $(app_pid))"
@@ -61,6 +65,71 @@ discarded="$(plain "$ibazel_err" "$err" | grep 'discarding analysis cache' | sor
 [[ -z "$discarded" ]] || fail "the two commands do not share one analysis cache: $discarded"
 ok "ibazel build and bazel run --config=hot share one analysis cache"
 
+# 3. Mistakes in fresh code: each is reported, rolled back, and the same process ticks on.
+app="$(app_pid)"
+# Waits for MESSAGE on the app's stderr after its first SINCE lines, then for the ticks to go on
+# in the same process.
+survives() {  # survives WHAT SINCE MESSAGE
+  local what="$1" since="$2" message="$3" tick
+  tick="$(tick_of "$(last_line)")"
+  wait_for 120 "$what to be reported" bash -c \
+    "tail -n +$((since + 1)) '$err' | grep -a -q -E '$message'"
+  wait_for 20 "ticks after $what" bash -c \
+    "[[ \$(tail -n 1 '$out' | awk '{print \$3}') -gt $((tick + 3)) ]]"
+  [[ "$(app_pid)" == "$app" ]] || fail "the app did not survive $what"
+  ok "$what: reported, rolled back, the same process ticks on past $tick"
+}
+# Puts back the last good update.cc (check_hot_library_edits' edit).
+restore_update() {
+  cp "$source_root/libs/update/update.cc" "$copy/libs/update/update.cc"
+  replace libs/update/update.cc 'state.tick += 1;' 'state.tick += 1000;'
+}
+add_endless_loop() {
+  replace libs/update/update.cc 'state.tick += 1000;' 'state.tick += 1000;
+  for (volatile bool forever = true; forever;) {
+  }'
+}
+
+since="$(wc -l <"$err")"
+replace libs/update/update.cc '#include <algorithm>' '#include <algorithm>
+#include <cassert>'
+replace libs/update/update.cc 'state.tick += 1000;' 'state.tick += 1000;
+  assert(state.tick < 0 && "e2e: a fresh assert");'
+survives "a failed assert" "$since" \
+  'update_state in v[0-9]+ crashed: SIGABRT \(abort\): .*Assertion .*e2e: a fresh assert'
+
+since="$(wc -l <"$err")"
+restore_update
+add_endless_loop
+survives "an endless loop" "$since" 'update_state in v[0-9]+ did not return within 1.5s'
+
+since="$(wc -l <"$err")"
+restore_update
+printf '%s\n' 'namespace {' '__attribute__((constructor)) void CrashWhileLoading() {' \
+  '  volatile int* unmapped = nullptr;' '  *unmapped = 1;' '}' '}  // namespace' \
+  >>"$copy/libs/update/update.cc"
+survives "an initializer that crashes" "$since" \
+  'update: kept v[0-9]+, refused the new file: .*crashed while loading, in a helper process'
+
+# Ctrl-C while a module call spins, well before its time limit: the app exits 0 at once.
+since="$(wc -l <"$err")"
+restore_update
+add_endless_loop
+wait_for 120 "the looping build to load" bash -c \
+  "tail -n +$((since + 1)) '$err' | grep -a -q 'update: reloaded'"
+sleep 0.3
+interrupted_at=$SECONDS
+kill -INT -- "-$app_group"
+wait_for 5 "the app to exit on Ctrl-C" bash -c "! kill -0 $app 2>/dev/null"
+status=0
+wait "$app_group" 2>/dev/null || status=$?
+[[ $status -eq 0 ]] || fail "the app exited with status $status on Ctrl-C during a hung call"
+has_message 'update_state in v[0-9]+ abandoned: the process is stopping' ||
+  fail "the hung call was not abandoned by the stop request"
+leftovers="$(ls -d "${TMPDIR:-/tmp}/hotcc-$app-"* 2>/dev/null || true)"
+[[ -z "$leftovers" ]] || fail "temporary files left behind: $leftovers"
+ok "Ctrl-C during a hung module call: exit 0 within $((SECONDS - interrupted_at))s, nothing left"
+
 interrupt_group "$app_group"
 interrupt_group "$ibazel_pid"
 log "two terminals: $((SECONDS - started_at))s"
@@ -68,7 +137,7 @@ log "two terminals: $((SECONDS - started_at))s"
 cp "$source_root/libs/view/view.cc" "$copy/libs/view/view.cc"
 cp "$source_root/libs/update/update.cc" "$copy/libs/update/update.cc"
 
-# 3. ibazel test: an edit re-runs the tests it affects, and their new results show.
+# 4. ibazel test: an edit re-runs the tests it affects, and their new results show.
 test_started_at=$SECONDS
 log "ibazel test //..."
 start_in_copy "$test_out" "$test_err" ibazel test //...
