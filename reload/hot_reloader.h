@@ -34,17 +34,17 @@
 //   - A module that fails any check never runs; the previous one keeps running; the host's
 //     state is untouched. Each refusal is one "hotcc: " line naming the module, the file, the
 //     cause and the OS error: missing file, permission denied, empty file, not ELF, truncated,
-//     wrong architecture, no entry point, unresolved symbol, ABI or fingerprint mismatch.
+//     wrong architecture, no entry point, unresolved symbol, ABI or fingerprint mismatch, and
+//     a load that crashed, aborted or hung in the helper process.
 //   - Calls from many threads are safe during a swap, with no lock on the call path.
 //   - At most two versions of a module are mapped (current and rollback target); the private
 //     directory holds no file after a load, and is removed at exit (or at the next start, after
 //     a crash or kill).
+//   - A module call that hangs is abandoned after its time limit; AbandonGuardedCalls() (from a
+//     SIGINT handler) ends hung calls at once, so the app can always stop.
 //   - Each load reports its version and the microseconds of each stage:
 //       hotcc: view: reloaded v2 from .../libview.so (seen 412us, validated 21us, copied 35us,
 //              opened 190us, verified 2us, swapped 4us); v1 unloaded and unmapped
-//
-//   - A module call that hangs is abandoned after its time limit; AbandonGuardedCalls() (from a
-//     SIGINT handler) ends hung calls at once, so the app can always stop.
 //
 // NOT HANDLED
 //   - An abandoned call's frames are not unwound: memory it allocated leaks, and a lock it held
