@@ -168,4 +168,5 @@ ok "ibazel test re-runs view_test after a view_test.cc edit, and reports it PASS
 interrupt_group "$test_pid"
 log "ibazel test: $((SECONDS - test_started_at))s"
 
-echo "$e2e_name: $passed passed, 0 failed ($((SECONDS - started_at))s after the copy)"
+log "$((SECONDS - started_at))s after the copy"
+echo "$e2e_name: $passed passed, 0 failed"
