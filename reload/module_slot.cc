@@ -47,6 +47,13 @@ absl::Status OpenError(int error_number, const std::string& path) {
   return PosixError(error_number, "cannot open", path);
 }
 
+// Whether two identities name the same inode with the same size and modification time: the
+// same bytes, whatever happened to its metadata since.
+bool SameContents(const FileIdentity& a, const FileIdentity& b) {
+  return a.device == b.device && a.inode == b.inode && a.size == b.size &&
+         a.mtime_ns == b.mtime_ns;
+}
+
 std::string Micros(absl::Duration duration) {
   return absl::StrCat(absl::ToInt64Microseconds(duration), "us");
 }
@@ -204,6 +211,13 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
   };
   const FileIdentity identity = identity_now();
   if (current_ && identity == current_->source) return absl::OkStatus();
+  // The same file with only its change time moved: Bazel makes an output read-only a few
+  // milliseconds after it lands, and that chmod is not a new build. Loading it again would
+  // give one build two versions, and make a copy of a bad build the rollback target of itself.
+  if (current_ && SameContents(identity, current_->source)) {
+    current_->source = identity;
+    return absl::OkStatus();
+  }
   if (identity == last_refused_) return last_refusal_;
 
   LoadTimings timings;

@@ -94,6 +94,19 @@ TEST_F(ModuleSlotTest, SwapsInANewBuildAndTheStateCarriesOn) {
   EXPECT_EQ(*private_dir_.CountEntries(), 0) << "copies are removed once opened";
 }
 
+TEST_F(ModuleSlotTest, AChmodOfTheLoadedFileIsNotANewBuild) {
+  // Bazel makes an output read-only a few milliseconds after it lands: one build, one version.
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  log_.Clear();
+  ASSERT_EQ(chmod(module_path_.c_str(), 0555), 0);
+  EXPECT_TRUE(slot->Reload(absl::Now()).ok());
+  EXPECT_EQ(slot->version(), 1);
+  EXPECT_TRUE(log_.lines().empty()) << log_.Dump();
+  InstallAndLoad(*slot, "v2");  // A real rebuild still loads.
+  EXPECT_EQ(slot->version(), 2);
+}
+
 TEST_F(ModuleSlotTest, AnUnchangedFileIsNotLoadedAgain) {
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
   InstallAndLoad(*slot, "v1");
