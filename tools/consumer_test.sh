@@ -77,7 +77,7 @@ first="$(grep -m 1 -E '^edited greeting, count ' "$out")"
 kill -0 "$host_pid" 2>/dev/null || fail "the hot host exited"
 has_message '^hotcc: greeting: reloaded v2 ' || fail "the loader did not say it reloaded v2"
 [[ "$(count_of "$first")" -gt "$before" ]] || fail "the count restarted: $before, then '$first'"
-ok "the running host prints the edited module's line, its count going on ($before -> $(count_of "$first"))"
+ok "the running host prints the edited line, its count going on ($before -> $(count_of "$first"))"
 
 # 5. SIGTERM stops it cleanly.
 kill -TERM "$host_pid"

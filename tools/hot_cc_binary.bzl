@@ -88,7 +88,7 @@ _module_paths = rule(
 def hot_cc_binary(name, linked_deps, hot_deps, modules, deps = [], tags = [], **kwargs):
     """A host binary in both modes, from one description.
 
-    Produces three `cc_binary` targets:
+    Produces three `cc_binary` targets and a library:
 
       * `name` follows the build configuration: dynamically linked, with `hot_deps` (code that
         loads `modules` through reload/) in the dev build (fastbuild and dbg, where .bazelrc sets
@@ -99,16 +99,17 @@ def hot_cc_binary(name, linked_deps, hot_deps, modules, deps = [], tags = [], **
         completes, instead of restarting it.
       * `<name>_static` and `<name>_hot` are the two modes regardless of configuration, so that
         one `bazel test //...` can build both and compare them.
+      * `<name>_module_paths`, a header-only `cc_library` for the code in `hot_deps` that finds
+        the modules. Its header `<name>_module_paths.h` defines `constexpr std::string_view
+        <name>_module_paths::RunfilesPath(std::string_view name)`: the runfiles path of
+        `lib<name>.so` among `modules`, `"<repository>/<package>/lib<name>.so"` as Bazel
+        computes it, so that the host's code names no workspace and works in any repository,
+        hotcc's or one that uses hotcc as an external repository under any name:
 
-    and `<name>_module_paths`, a header-only `cc_library` for the code in `hot_deps` that finds
-    the modules. Its header `<name>_module_paths.h` defines
-    `constexpr std::string_view <name>_module_paths::RunfilesPath(std::string_view name)`: the
-    runfiles path of `lib<name>.so`, `"<repository>/<package>/lib<name>.so"` as Bazel computes
-    it, so the host's code names no workspace and works in any repository:
-
-        std::unique_ptr<Runfiles> runfiles(Runfiles::Create(argv0, &error));
-        std::string link = runfiles->Rlocation(std::string(app_module_paths::RunfilesPath("view")));
-        // HotReloader::Add needs realpath(link): the runfile is a symlink to the build output.
+            std::unique_ptr<Runfiles> runfiles(Runfiles::Create(argv0, &error));
+            std::string link =
+                runfiles->Rlocation(std::string(app_module_paths::RunfilesPath("view")));
+            // Add realpath(link) to the HotReloader: the runfile is a symlink to the output.
 
     The sanitizer configurations (`--define=hotcc_sanitizer=1`) link every binary dynamically:
     their runtimes cannot link statically.
