@@ -91,9 +91,10 @@ def hot_cc_binary(name, linked_deps, hot_deps, modules, deps = [], tags = [], **
     Produces three `cc_binary` targets and a library:
 
       * `name` follows the build configuration: dynamically linked, with `hot_deps` (code that
-        loads `modules` through reload/) in the dev build (fastbuild and dbg, where .bazelrc sets
-        `--define=hotcc_mode=hot` and `--config=hot` repeats it); fully static, with
-        `linked_deps` (the `hot_cc_library` targets, called directly) in `-c opt` and under
+        loads `modules` through reload/) in the dev build (fastbuild and dbg, where
+        tools/hotcc.bazelrc sets `--define=hotcc_mode=hot` and `--config=hot` repeats it: a
+        workspace that uses hotcc imports it too); fully static, with `linked_deps` (the
+        `hot_cc_library` targets, called directly) in `-c opt` and under
         `--define=hotcc_mode=static`. It carries the `ibazel_notify_changes` tag, so
         `ibazel run --config=hot` keeps the process alive and tells it on stdin when a build
         completes, instead of restarting it.
