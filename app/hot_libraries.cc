@@ -4,10 +4,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "app/app_module_paths.h"
 #include "app/libraries.h"
 #include "libs/shared/modules.h"
 #include "reload/fault_guard.h"
@@ -27,10 +29,10 @@ namespace {
 
 using bazel::tools::cpp::runfiles::Runfiles;
 
-// Where lib<name>.so is: in --hot_dir, or where Bazel built it. A runfiles entry is a symlink
-// to the build output; the loader must watch the output's real directory, where each rebuild
-// puts a new file.
-absl::StatusOr<std::string> ModulePath(const std::string& package, const std::string& name) {
+// Where lib<name>.so is: in --hot_dir, or where Bazel built it, at the runfiles path that
+// hot_cc_binary computed (app/app_module_paths.h). A runfiles entry is a symlink to the build
+// output; the loader must watch the output's real directory, where each rebuild puts a new file.
+absl::StatusOr<std::string> ModulePath(const std::string& name) {
   const std::string file_name = absl::StrCat("lib", name, ".so");
   const std::string hot_dir = absl::GetFlag(FLAGS_hot_dir);
   if (!hot_dir.empty()) return absl::StrCat(hot_dir, "/", file_name);
@@ -40,7 +42,12 @@ absl::StatusOr<std::string> ModulePath(const std::string& package, const std::st
     return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " without --hot_dir (",
                                             error, "); pass --hot_dir=DIR"));
   }
-  const std::string link = runfiles->Rlocation(absl::StrCat("hotcc/", package, "/", file_name));
+  const std::string_view runfiles_path = app_module_paths::RunfilesPath(name);
+  if (runfiles_path.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat(file_name, " is not among the modules of //app:app (app/BUILD.bazel)"));
+  }
+  const std::string link = runfiles->Rlocation(std::string(runfiles_path));
   char* real = realpath(link.c_str(), nullptr);
   if (real == nullptr) {
     return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " in the runfiles (", link,
@@ -107,9 +114,9 @@ absl::StatusOr<std::unique_ptr<Libraries>> CreateLibraries() {
   options.call_time_limit = absl::GetFlag(FLAGS_hot_call_limit);
   absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create(options);
   if (!reloader.ok()) return reloader.status();
-  absl::StatusOr<std::string> update_path = ModulePath("libs/update", "update");
+  absl::StatusOr<std::string> update_path = ModulePath("update");
   if (!update_path.ok()) return update_path.status();
-  absl::StatusOr<std::string> view_path = ModulePath("libs/view", "view");
+  absl::StatusOr<std::string> view_path = ModulePath("view");
   if (!view_path.ok()) return view_path.status();
   absl::StatusOr<HotModule<UpdateApi>> update =
       (*reloader)->Add<UpdateApi>("update", *update_path, HOTCC_INTERFACE_FINGERPRINT);

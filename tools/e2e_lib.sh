@@ -7,9 +7,13 @@
 # It sets: source_root (this workspace), copy (the copy), work (the scratch directory holding
 # it), out and err (the app's stdout and stderr, which the helpers below read), execroot (the
 # copy's execution root). The sourcing script names itself in e2e_name first, and may add files
-# to e2e_logs, whose errors are shown on failure beside the app's output.
+# to e2e_logs, whose errors are shown on failure beside the app's output. A script that runs
+# Bazel in another workspace of the copy than the copy itself (tools/consumer_test.sh) names it
+# in e2e_bazel_workspaces (directories relative to the copy; "." by default), and the copy's own
+# Bazel server is then not started: execroot is set only when "." is among them.
 set -euo pipefail
 : "${e2e_name:?set e2e_name before sourcing tools/e2e_lib.sh}"
+: "${e2e_bazel_workspaces:=.}"
 source_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/hotcc-e2e-XXXXXX")"
@@ -24,17 +28,19 @@ passed=0
 log() { echo "$e2e_name: $*" >&2; }
 
 e2e_cleanup() {
-  local status=$? group log_file
+  local status=$? group log_file bazel_workspace
   for group in "${e2e_groups[@]}"; do
     kill -0 "$group" 2>/dev/null || continue
     kill -TERM -- "-$group" 2>/dev/null || true
     sleep 1
     kill -KILL -- "-$group" 2>/dev/null || true
   done
-  # Stops the copy's Bazel server and frees its output tree.
-  if [[ -d "$copy" ]]; then
-    (cd "$copy" && bazel clean --expunge >/dev/null 2>&1) || true
-  fi
+  # Stops the Bazel server of each workspace the test ran Bazel in, and frees its output tree.
+  for bazel_workspace in $e2e_bazel_workspaces; do
+    if [[ -d "$copy/$bazel_workspace" ]]; then
+      (cd "$copy/$bazel_workspace" && bazel clean --expunge >/dev/null 2>&1) || true
+    fi
+  done
   if [[ $status -ne 0 ]]; then
     log "FAILED; the app's last output and messages:"
     tail -n 15 "$out" >&2 2>/dev/null || true
@@ -145,4 +151,6 @@ mkdir -p "$copy"
 (cd "$source_root" && git ls-files -z --cached --others --exclude-standard |
   xargs -0 cp --parents -t "$copy")
 (cd "$copy" && bash tools/setup.sh)
-execroot="$(cd "$copy" && bazel info execution_root 2>/dev/null)"
+if [[ " $e2e_bazel_workspaces " == *" . "* ]]; then
+  execroot="$(cd "$copy" && bazel info execution_root 2>/dev/null)"
+fi

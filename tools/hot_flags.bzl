@@ -1,6 +1,10 @@
 """Compiler and linker flags for hot-reloadable modules, in one place.
 
 tools/hot_cc_library.bzl applies these to every hot library; nothing else should repeat them.
+
+hotcc's own targets are named with Label(), which resolves in the repository of this file, so
+these values mean the same wherever they are used: in hotcc, or in a workspace that loads the
+macros from hotcc as an external repository under any name.
 """
 
 # Compile flags for the sources of a hot library. The same objects are linked into the static
@@ -22,7 +26,8 @@ HOT_MODULE_COPTS = [
 # dbg has -g anyway. -c opt keeps Bazel's -g0 so release binaries stay lean; the check then
 # names the source file without a line. Add it to copts after HOT_MODULE_COPTS.
 HOT_MODULE_DEBUG_COPTS = select({
-    "//tools:opt": [],
+    # Bazel 4's select() takes a label string, not a Label: str() gives hotcc's repository.
+    str(Label("//tools:opt")): [],
     "//conditions:default": ["-g"],
 })
 
@@ -33,4 +38,4 @@ HOT_MODULE_LINKOPTS = [
 ]
 
 # The label of the version script that limits a module's exports to its entry point.
-HOT_MODULE_VERSION_SCRIPT = "//tools:hot_module.lds"
+HOT_MODULE_VERSION_SCRIPT = Label("//tools:hot_module.lds")

@@ -4,11 +4,18 @@
 # Bazel at the local copies of its external repositories.
 #
 # Idempotent and quiet when there is nothing to do: tools/dev.sh and tools/test.sh call it first.
+#
+#   tools/setup.sh                  sets up this workspace: writes ./.bazelrc.deps
+#   tools/setup.sh --workspace=DIR  the same for a workspace that uses hotcc as an external
+#                                   repository (README.md, "Using hotcc in your own workspace"):
+#                                   writes DIR/.bazelrc.deps, for DIR's .bazelrc to try-import
 # Every third-party input is pinned: Debian packages by exact version, source tarballs by sha256,
 # ibazel by tools/ibazel/package-lock.json (npm integrity hashes).
 set -euo pipefail
 
 workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The workspace whose .bazelrc.deps is written: this one, or --workspace=DIR's.
+target_workspace="$workspace"
 cache="${HOTCC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hotcc}"
 
 # Exact versions the build was verified with. A different candidate is an error, not a guess.
@@ -127,7 +134,7 @@ install_ibazel() {
 }
 
 write_bazelrc_deps() {
-  local abseil="$1" googletest="$2" rc="$workspace/.bazelrc.deps" tmp
+  local abseil="$1" googletest="$2" rc="$target_workspace/.bazelrc.deps" tmp
   tmp="$(mktemp "$rc.XXXXXX")"
   cat >"$tmp" <<EOF
 # Written by tools/setup.sh for this machine; not committed. Each external repository that
@@ -143,10 +150,22 @@ common --override_repository=com_googlesource_code_re2=$workspace/tools/offline/
 # Action outputs shared by every checkout on this machine (a clone, the end-to-end test's copy).
 build --disk_cache=$cache/disk-cache
 EOF
-  if cmp -s "$tmp" "$rc"; then rm -f "$tmp"; else mv "$tmp" "$rc"; say "wrote .bazelrc.deps"; fi
+  if cmp -s "$tmp" "$rc"; then rm -f "$tmp"; else mv "$tmp" "$rc"; say "wrote ${rc#"$workspace/"}"; fi
 }
 
 main() {
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --workspace=*)
+        target_workspace="$(cd "${arg#--workspace=}" 2>/dev/null && pwd)" ||
+          die "no such directory: ${arg#--workspace=}"
+        [[ -f "$target_workspace/WORKSPACE" || -f "$target_workspace/WORKSPACE.bazel" ]] ||
+          die "$target_workspace has no WORKSPACE file"
+        ;;
+      *) die "unknown argument: $arg (usage: tools/setup.sh [--workspace=DIR])" ;;
+    esac
+  done
   [[ "$(uname -m)" == x86_64 ]] || die "hotcc is set up for x86-64 Linux; this is $(uname -m)"
   install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
   # A machine may already have Node.js from elsewhere, with npm bundled: Debian's npm would

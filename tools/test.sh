@@ -6,6 +6,8 @@
 # 3. tools/fuzz.sh: 30 s of fuzzing the module validator (reload/elf_file.cc),
 # 4. tools/e2e_test.sh and tools/e2e_two_terminal_test.sh: the real dev loop, in tools/dev.sh's
 #    form and in the README's two-terminal form, each on a temporary copy of the workspace.
+# 5. tools/consumer_test.sh: examples/consumer, a workspace that uses hotcc as an external
+#    repository, built static and hot, and reloading an edited module, on a temporary copy.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,3 +27,4 @@ fi
 tools/fuzz.sh --seconds=30
 tools/e2e_test.sh
 tools/e2e_two_terminal_test.sh
+tools/consumer_test.sh

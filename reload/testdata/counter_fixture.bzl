@@ -5,7 +5,7 @@ load("//tools:hot_cc_library.bzl", "hot_cc_library")
 def counter_fixture(
         src,
         version = 0,
-        api = "//reload/testdata:counter_api",
+        api = Label("//reload/testdata:counter_api"),
         local_defines = [],
         deps = [],
         **kwargs):
@@ -29,9 +29,9 @@ def counter_fixture(
     hot_cc_library(
         name = "counter",
         testonly = True,
-        srcs = ["//reload/testdata:" + src],
+        srcs = [Label("//reload/testdata:" + src)],
         local_defines = (["COUNTER_VERSION=%d" % version] if version else []) + local_defines,
-        visibility = ["//reload:__subpackages__"],
+        visibility = [str(Label("//reload:__subpackages__"))],
         deps = [api] + deps,
         **kwargs
     )

@@ -100,7 +100,7 @@ stateless_test = rule(
         # A plain script run with python3 from PATH, not a py_binary: Bazel 4's py_binary
         # launcher starts with `#!/usr/bin/env python`, which Debian 12 does not provide.
         "_checker": attr.label(
-            default = "//tools/stateless_check:stateless_check.py",
+            default = Label("//tools/stateless_check:stateless_check.py"),
             allow_single_file = [".py"],
         ),
     },

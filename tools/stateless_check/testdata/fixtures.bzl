@@ -23,7 +23,7 @@ def state_fixture(name, deps = [], stateless_test_tags = ["manual"], **kwargs):
         srcs = [name + ".cc"],
         stateless_test_tags = stateless_test_tags,
         testonly = True,
-        visibility = ["//tools/stateless_check:__pkg__"],
+        visibility = [str(Label("//tools/stateless_check:__pkg__"))],
         deps = [":fixture_api"] + deps,
         **kwargs
     )
