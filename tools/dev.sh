@@ -20,18 +20,29 @@ ibazel -debounce="${HOTCC_DEBOUNCE:-20ms}" -bazel_path="$PWD/tools/bazel" \
   run --config=hot //app -- "$@" &
 ibazel_pid=$!
 
-# ibazel takes a first SIGINT as "stop the app" and a second one as "exit", killing what is
-# left with SIGKILL; a developer's single Ctrl-C means both. The app gets time to exit on its
-# own in between, so that it removes its temporary files.
+# One Ctrl-C stops everything, and the app gets to exit on its own, so that it removes its
+# temporary files. ibazel takes a first SIGINT as "stop the app" and a second one as "exit",
+# killing what is left with SIGKILL; a terminal's Ctrl-C reaches ibazel as well as this script,
+# so a SIGINT sent from here could be ibazel's second while the app is still exiting. Hence the
+# app (in a process group of its own, ibazel's child) is asked first, with SIGTERM, and ibazel
+# only once the app is gone.
 stop() {
   trap - INT TERM
-  kill -INT "$ibazel_pid" 2>/dev/null || true
+  local child
+  for child in $(pgrep -P "$ibazel_pid"); do
+    kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null || true
+  done
   for _ in $(seq 1 100); do
     pgrep -P "$ibazel_pid" >/dev/null || break
     sleep 0.1
   done
   kill -INT "$ibazel_pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
+  for _ in $(seq 1 25); do
+    kill -0 "$ibazel_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -INT "$ibazel_pid" 2>/dev/null || true
+  for _ in $(seq 1 25); do
     kill -0 "$ibazel_pid" 2>/dev/null || break
     sleep 0.2
   done
