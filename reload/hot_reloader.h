@@ -104,6 +104,9 @@ class HotReloader {
     std::string private_dir_base;
     // Receives every report line; empty: LogToStderr.
     LogSink log;
+    // Receives each module's events (loaded, reloaded, refused, rolled back) as ModuleEvents;
+    // see EventSink for the thread it runs on. Empty: none.
+    EventSink on_event;
   };
 
   static bool IbazelAskedForNotifications();

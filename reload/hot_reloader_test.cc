@@ -186,6 +186,53 @@ TEST_F(HotReloaderTest, RemovesItsPrivateDirectory) {
   EXPECT_NE(access(private_dir.c_str(), F_OK), 0);
 }
 
+TEST_F(HotReloaderTest, TellsTheHostOfEveryModuleEvent) {
+  std::vector<ModuleEvent> events;
+  int version_seen_in_callback = -1;
+  HotReloader::Options options;
+  options.ibazel_notifications = false;
+  options.private_dir_base = scratch_.path();
+  options.log = log_.sink();
+  absl::StatusOr<HotModule<CounterApi>> module;
+  options.on_event = [&](const ModuleEvent& event) {
+    events.push_back(event);
+    // The lock is released: the host may ask the module its version from here.
+    if (module.ok()) version_seen_in_callback = module->version();
+  };
+  absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create(options);
+  ASSERT_TRUE(reloader.ok()) << reloader.status();
+  InstallFile(FixturePath("v1"), module_path_);
+  module = (*reloader)->Add<CounterApi>("counter", module_path_, HOTCC_INTERFACE_FINGERPRINT);
+  ASSERT_TRUE(module.ok()) << module.status();
+  Counter counter;
+  ASSERT_TRUE(module->Call("step", [&](const CounterApi& api) { api.step(counter); }).ok());
+
+  InstallFile(FixturePath("crashy"), module_path_);
+  ASSERT_TRUE((*reloader)->ReloadChanged().ok()) << log_.Dump();
+  EXPECT_EQ(version_seen_in_callback, 2);
+  EXPECT_FALSE(module->CallRestoring("misbehave", counter, [&](const CounterApi& api) {
+                       api.misbehave(counter, Fault::kSegv);
+                     }).ok());
+  WriteFile(module_path_, "not a module");
+  EXPECT_FALSE((*reloader)->ReloadChanged().ok());
+
+  ASSERT_EQ(events.size(), 4u) << log_.Dump();
+  EXPECT_EQ(events[0].kind, ModuleEvent::Kind::kLoaded);
+  EXPECT_EQ(events[0].version, 1);
+  EXPECT_EQ(events[0].previous_version, 0);
+  EXPECT_EQ(events[1].kind, ModuleEvent::Kind::kReloaded);
+  EXPECT_EQ(events[1].version, 2);
+  EXPECT_EQ(events[1].previous_version, 1);
+  EXPECT_EQ(events[2].kind, ModuleEvent::Kind::kRolledBack);
+  EXPECT_EQ(events[2].version, 1);
+  EXPECT_EQ(events[2].previous_version, 2);
+  EXPECT_THAT(std::string(events[2].status.message()), HasSubstr("SIGSEGV"));
+  EXPECT_EQ(events[3].kind, ModuleEvent::Kind::kRefused);
+  EXPECT_EQ(events[3].version, 1);
+  EXPECT_THAT(std::string(events[3].status.message()), HasSubstr("not an ELF file"));
+  for (const ModuleEvent& event : events) EXPECT_EQ(event.module, "counter");
+}
+
 TEST(HotReloaderWaitTest, APastDeadlineStillSeesTheWakeFd) {
   // A tick that ran long (a module call abandoned after its time limit) must not hide a stop
   // request behind the overdue deadline.

@@ -67,10 +67,12 @@ void LogToStderr(absl::string_view line) {
   (void)ignored;
 }
 
-ModuleSlot::ModuleSlot(ModuleSpec spec, const PrivateDir* private_dir, LogSink log)
+ModuleSlot::ModuleSlot(ModuleSpec spec, const PrivateDir* private_dir, LogSink log,
+                       EventSink on_event)
     : spec_(std::move(spec)),
       private_dir_(private_dir),
-      log_(log ? std::move(log) : LogSink(&LogToStderr)) {}
+      log_(log ? std::move(log) : LogSink(&LogToStderr)),
+      on_event_(std::move(on_event)) {}
 
 ModuleSlot::~ModuleSlot() {
   absl::MutexLock lock(&mu_);
@@ -203,7 +205,17 @@ absl::StatusOr<bool> ModuleSlot::ProbeIfItRunsCodeAtLoad(int fd, off_t size,
 }
 
 absl::Status ModuleSlot::Reload(absl::Time change_seen) {
-  absl::MutexLock lock(&mu_);
+  std::optional<ModuleEvent> event;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = ReloadLocked(change_seen, event);
+  }
+  if (event && on_event_) on_event_(*event);
+  return status;
+}
+
+absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, std::optional<ModuleEvent>& event) {
   // What is at the path now; a missing file counts as one identity of its own.
   auto identity_now = [&] {
     struct stat st;
@@ -229,10 +241,14 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
         current_ ? absl::StrCat("kept v", current_->number) : std::string("nothing loaded");
     log_(absl::StrCat(spec_.name, ": ", kept,
                       ", refused the new file: ", loaded.status().ToString()));
+    const int running = current_ ? current_->number : 0;
+    event = ModuleEvent{ModuleEvent::Kind::kRefused, spec_.name, running, running,
+                        loaded.status()};
     return loaded.status();
   }
   std::unique_ptr<Version> next = *std::move(loaded);
   ++next_version_;
+  const int previous = current_ ? current_->number : 0;
 
   const absl::Time swap_start = absl::Now();
   Publish(next.get());
@@ -266,6 +282,8 @@ absl::Status ModuleSlot::Reload(absl::Time change_seen) {
     log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
                       " will not unload: ", current_->hazards.Explain()));
   }
+  event = ModuleEvent{first ? ModuleEvent::Kind::kLoaded : ModuleEvent::Kind::kReloaded,
+                      spec_.name, current_->number, previous, absl::OkStatus()};
   return absl::OkStatus();
 }
 
@@ -326,7 +344,19 @@ absl::Status ModuleSlot::Call(absl::string_view function,
 
 absl::Status ModuleSlot::RollBack(int faulty_number, absl::string_view function,
                                   const absl::Status& fault) {
-  absl::MutexLock lock(&mu_);
+  std::optional<ModuleEvent> event;
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    status = RollBackLocked(faulty_number, function, fault, event);
+  }
+  if (event && on_event_) on_event_(*event);
+  return status;
+}
+
+absl::Status ModuleSlot::RollBackLocked(int faulty_number, absl::string_view function,
+                                        const absl::Status& fault,
+                                        std::optional<ModuleEvent>& event) {
   // "crashed: SIGSEGV ...", or, for a time limit, "did not return within 3s; ...".
   const std::string what =
       absl::StrCat(spec_.name, ": ", function, " in v", faulty_number,
@@ -346,7 +376,10 @@ absl::Status ModuleSlot::RollBack(int faulty_number, absl::string_view function,
       current_ ? absl::StrCat("rolled back to v", current_->number)
                : std::string("no earlier version to roll back to; calls fail until a rebuild");
   log_(absl::StrCat(what, "; state restored; ", outcome, "; ", unloaded));
-  return absl::AbortedError(absl::StrCat(what, "; state restored; ", outcome));
+  absl::Status result = absl::AbortedError(absl::StrCat(what, "; state restored; ", outcome));
+  event = ModuleEvent{ModuleEvent::Kind::kRolledBack, spec_.name,
+                      current_ ? current_->number : 0, faulty_number, result};
+  return result;
 }
 
 int ModuleSlot::version() const {

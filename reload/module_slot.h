@@ -40,6 +40,28 @@ using LogSink = std::function<void(absl::string_view line)>;
 // Writes "hotcc: <line>\n" to stderr in one write, so lines from threads never interleave.
 void LogToStderr(absl::string_view line);
 
+// Something that happened to a module, for a host that must know which code runs: one that
+// caches what a module computed drops the cache when another version takes over, one with a
+// status bar shows it. Every event is also a log line; this is its structured form.
+struct ModuleEvent {
+  enum class Kind {
+    kLoaded,      // The first version runs.
+    kReloaded,    // A new build replaced the running version.
+    kRefused,     // A new build was refused (reported once per file); `version` runs on.
+    kRolledBack,  // A call crashed or hung; `version` is the one rolled back to (0: none).
+  };
+  Kind kind;
+  std::string module;
+  int version = 0;           // The version that runs now; 0 if none.
+  int previous_version = 0;  // The one that ran before the event; 0 if none.
+  absl::Status status;       // Why, for kRefused and kRolledBack; OK otherwise.
+};
+
+// Receives each ModuleEvent, on the thread where it happened (the one in HotReloader::WaitUntil
+// for loads and refusals, the calling thread for a rollback), after the loader has released its
+// lock: it may ask the module its version, but must not call into it or reload it.
+using EventSink = std::function<void(const ModuleEvent& event)>;
+
 // What the host expects of a module.
 struct ModuleSpec {
   // The module's name: its file is lib<name>.so and its entry point hotcc_module_<name>.
@@ -68,8 +90,10 @@ struct LoadTimings {
 
 class ModuleSlot {
  public:
-  // `private_dir` must outlive the slot. `log` receives one line per event.
-  ModuleSlot(ModuleSpec spec, const PrivateDir* private_dir, LogSink log);
+  // `private_dir` must outlive the slot. `log` receives one line per event, and `on_event`
+  // (if set) the same events as ModuleEvents.
+  ModuleSlot(ModuleSpec spec, const PrivateDir* private_dir, LogSink log,
+             EventSink on_event = nullptr);
   // Unloads every version. No thread may be calling into the module any more.
   ~ModuleSlot();
   ModuleSlot(const ModuleSlot&) = delete;
@@ -136,6 +160,13 @@ class ModuleSlot {
 
   absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen, LoadTimings& timings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reload and RollBack under the lock; what happened, if anything, goes to `event`, which the
+  // caller hands to on_event_ once the lock is released.
+  absl::Status ReloadLocked(absl::Time change_seen, std::optional<ModuleEvent>& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RollBackLocked(int faulty_number, absl::string_view function,
+                              const absl::Status& fault, std::optional<ModuleEvent>& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes `next` (may be null), waits for callers of the previous one to leave.
   void Publish(Version* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Unloads `version` (no longer published) and describes the outcome for the log.
@@ -149,6 +180,7 @@ class ModuleSlot {
   const ModuleSpec spec_;
   const PrivateDir* const private_dir_;
   const LogSink log_;
+  const EventSink on_event_;
 
   // Calls read this without a lock (see reload/reader_registry.h).
   std::atomic<Version*> published_{nullptr};
