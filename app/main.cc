@@ -3,18 +3,15 @@
 // else goes to stderr as "hotcc: " lines. SIGINT and SIGTERM end the app cleanly (exit 0).
 //
 // Under the dev loop (tools/dev.sh: ibazel run with build notifications), a build that rebuilt
-// the app itself makes it relaunch in place: it snapshots its state, execs the new binary with
-// --resume_from, and the new binary goes on from the snapshot (app/snapshot.h).
+// the app itself makes it relaunch in place (reload/relaunch.h): it encodes its state
+// (app/snapshot.h), execs the new binary, and the new binary goes on from there.
 
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -22,28 +19,23 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "app/libraries.h"
 #include "app/random_engine.h"
-#include "app/self_image.h"
 #include "app/snapshot.h"
 #include "libs/shared/state.h"
+#include "reload/relaunch.h"
 
 ABSL_FLAG(std::int64_t, ticks, 0, "Number of ticks to run; 0 runs until stopped.");
 ABSL_FLAG(std::int64_t, tick_ms, 500, "Milliseconds between ticks.");
 ABSL_FLAG(std::uint64_t, seed, 0,
           "Seed of the random engine; the same seed gives the same output in the static and the "
           "hot build. 0 picks one at random.");
-ABSL_FLAG(std::string, resume_from, "",
-          "A snapshot to resume from; the app passes it to itself when it relaunches after a "
-          "rebuild.");
 
 namespace hotcc::demo {
-namespace {
 
-constexpr char kResumeFlag[] = "--resume_from";
+namespace {
 
 // SIGINT and SIGTERM write a byte here; the loop waits on the read end between ticks.
 int stop_pipe[2] = {-1, -1};
@@ -69,11 +61,13 @@ void Report(absl::string_view line) {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-// Starts from the snapshot named by --resume_from, if any; otherwise the state stays fresh.
-void Resume(State& state, RandomEngine& rng) {
-  const std::string path = absl::GetFlag(FLAGS_resume_from);
-  if (path.empty()) return;
-  absl::StatusOr<std::optional<Snapshot>> snapshot = TakeSnapshot(path);
+// Starts from the state the previous build carried over, if this is a relaunch; otherwise the
+// state stays fresh.
+void Resume(Relauncher& relauncher, State& state, RandomEngine& rng) {
+  absl::StatusOr<std::optional<std::string>> carried = relauncher.TakeCarriedState();
+  if (carried.ok() && !carried->has_value()) return;
+  absl::StatusOr<std::optional<Snapshot>> snapshot =
+      carried.ok() ? DecodeSnapshot(**carried) : carried.status();
   if (!snapshot.ok()) {
     Report(absl::StrCat("starting fresh: ", snapshot.status().message()));
   } else if (!snapshot->has_value()) {
@@ -86,41 +80,17 @@ void Resume(State& state, RandomEngine& rng) {
   }
 }
 
-// Replaces this process with the rebuilt binary, carrying the state over. Returns only when
-// that fails, after removing the snapshot.
-void Relaunch(const SelfImage& self, const State& state, const RandomEngine& rng,
-              std::vector<std::string> args) {
-  absl::StatusOr<std::string> snapshot = WriteSnapshot(Snapshot{state, rng.SaveState()});
-  if (!snapshot.ok()) {
-    Report(absl::StrCat("the app was rebuilt but cannot relaunch: ", snapshot.status().message()));
-    return;
-  }
-  Report("the app was rebuilt: relaunching it in place, with its state");
-  args.erase(
-      std::remove_if(args.begin() + 1, args.end(),
-                     [](const std::string& arg) { return absl::StartsWith(arg, kResumeFlag); }),
-      args.end());
-  args.push_back(absl::StrCat(kResumeFlag, "=", *snapshot));
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  std::fflush(stdout);
-  execv(self.path().c_str(), argv.data());
-  Report(absl::StrCat("cannot exec ", self.path(), ": ", std::strerror(errno)));
-  TakeSnapshot(*snapshot).IgnoreError();  // Removes it.
-}
-
 int Run(std::vector<std::string> args) {
+  Relauncher relauncher(std::move(args));
   if (!InstallStopHandlers()) {
     Report("cannot install the SIGINT/SIGTERM handlers");
     return 1;
   }
-  const SelfImage self;
   std::uint64_t seed = absl::GetFlag(FLAGS_seed);
   if (seed == 0) seed = std::random_device()();
   RandomEngine rng(seed);
   State state;
-  Resume(state, rng);
+  Resume(relauncher, state, rng);
 
   absl::StatusOr<std::unique_ptr<Libraries>> libraries = CreateLibraries();
   if (!libraries.ok()) {
@@ -151,10 +121,14 @@ int Run(std::vector<std::string> args) {
     Libraries::Wake wake;
     while ((wake = (*libraries)->WaitUntil(next_tick, stop_pipe[0])) ==
            Libraries::Wake::kBuildSucceeded) {
-      if (!self.Rebuilt()) continue;
+      if (!relauncher.Rebuilt()) continue;
       libraries->reset();  // Unload the modules and remove their private directory first.
-      Relaunch(self, state, rng, args);
-      libraries = CreateLibraries();  // The relaunch failed: carry on with this binary.
+      Report("the app was rebuilt: relaunching it in place, with its state");
+      std::fflush(stdout);
+      const absl::Status failed =
+          relauncher.Relaunch(EncodeSnapshot(Snapshot{state, rng.SaveState()}));
+      Report(absl::StrCat("the app was rebuilt but cannot relaunch: ", failed.message()));
+      libraries = CreateLibraries();  // Carry on with this binary.
       if (!libraries.ok()) {
         Report(libraries.status().ToString());
         return 1;

@@ -1,13 +1,11 @@
 // File: app/snapshot.h
 //
-// Carrying the app's state across a relaunch. When the dev loop rebuilds the app itself (an
-// edit under app/ or libs/shared/), the running app writes a snapshot, execs the new binary in
-// its place (same process, same stdin from ibazel), and the new binary resumes from it, so the
-// numbers go on instead of starting over.
+// The demo's encoding of its state for a relaunch (reload/relaunch.h carries the bytes): when the
+// dev loop rebuilds the app itself (an edit under app/ or libs/shared/), the running app encodes
+// its state, execs the new binary in its place, and the new binary decodes it and goes on.
 //
-// A snapshot is only as good as the layout it was written with: it records the fingerprint of
+// An encoding is only as good as the layout it was written with: it records the fingerprint of
 // libs/shared/state.h, and a binary built from a different state.h refuses it and starts fresh.
-// The file lives in a private mkdtemp directory and is removed as soon as it is read.
 
 #ifndef HOTCC_APP_SNAPSHOT_H_
 #define HOTCC_APP_SNAPSHOT_H_
@@ -15,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "libs/shared/state.h"
 
 namespace hotcc::demo {
@@ -27,12 +25,12 @@ struct Snapshot {
   std::string rng_state;
 };
 
-// Writes `snapshot` to a new private file and returns its path.
-absl::StatusOr<std::string> WriteSnapshot(const Snapshot& snapshot);
+// The bytes that carry `snapshot` to the next build.
+std::string EncodeSnapshot(const Snapshot& snapshot);
 
-// Reads the snapshot at `path` and removes it (and its directory). Returns nullopt when it was
-// written by a binary with a different State layout; an error when it cannot be read.
-absl::StatusOr<std::optional<Snapshot>> TakeSnapshot(const std::string& path);
+// Decodes what EncodeSnapshot wrote. Returns nullopt when it was written by a binary with a
+// different State layout; InvalidArgument when the bytes are not a snapshot or are truncated.
+absl::StatusOr<std::optional<Snapshot>> DecodeSnapshot(absl::string_view bytes);
 
 }  // namespace hotcc::demo
 

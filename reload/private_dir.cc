@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "reload/status_util.h"
+#include "reload/temp_base.h"
 
 namespace hotcc {
 namespace {
@@ -71,13 +72,7 @@ void RemoveLeftovers(const std::string& base) {
 
 }  // namespace
 
-std::string PrivateDir::DefaultBase() {
-  for (const char* variable : {"HOTCC_TMPDIR", "TMPDIR"}) {
-    const char* value = std::getenv(variable);
-    if (value != nullptr && *value != '\0') return value;
-  }
-  return "/tmp";
-}
+std::string PrivateDir::DefaultBase() { return TemporaryBase(); }
 
 absl::StatusOr<PrivateDir> PrivateDir::Create(absl::string_view base) {
   const std::string base_dir = base.empty() ? DefaultBase() : std::string(base);

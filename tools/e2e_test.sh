@@ -61,7 +61,7 @@ ok "a State edit relaunches the app fresh, and it runs"
 pid="$(app_pid)"
 kill -INT -- "-$dev_pid"
 wait_for 30 "every process to stop" bash -c "! pgrep -g $dev_pid >/dev/null && ! kill -0 $pid 2>/dev/null"
-leftovers="$(ls -d "${TMPDIR:-/tmp}/hotcc-$pid-"* "${TMPDIR:-/tmp}/hotcc-snapshot-"* 2>/dev/null || true)"
+leftovers="$(ls -d "${TMPDIR:-/tmp}/hotcc-$pid-"* "${TMPDIR:-/tmp}/hotcc-state-"* 2>/dev/null || true)"
 [[ -z "$leftovers" ]] || fail "temporary files left behind: $leftovers"
 ok "Ctrl-C stops every process and leaves no temporary file"
 

@@ -79,45 +79,63 @@ survives() {  # survives WHAT SINCE MESSAGE
   [[ "$(app_pid)" == "$app" ]] || fail "the app did not survive $what"
   ok "$what: reported, rolled back, the same process ticks on past $tick"
 }
-# Puts back the last good update.cc (check_hot_library_edits' edit).
-restore_update() {
-  cp "$source_root/libs/update/update.cc" "$copy/libs/update/update.cc"
-  replace libs/update/update.cc 'state.tick += 1;' 'state.tick += 1000;'
+# Writes libs/update/update.cc as the last good one (check_hot_library_edits' edit) plus the
+# literal edits OLD NEW ..., in one write, so that ibazel builds the result only.
+write_update() {  # write_update OLD NEW [OLD NEW ...]
+  local staged="$work/update.cc"
+  cp "$source_root/libs/update/update.cc" "$staged"
+  python3 -c '
+import sys
+path, *edits = sys.argv[1:]
+text = open(path).read()
+for old, new in zip(edits[::2], edits[1::2]):
+    assert old in text, "update.cc no longer contains: " + old
+    text = text.replace(old, new, 1)
+open(path, "w").write(text)
+' "$staged" 'state.tick += 1;' 'state.tick += 1000;' "$@"
+  mv "$staged" "$copy/libs/update/update.cc"
 }
-add_endless_loop() {
-  replace libs/update/update.cc 'state.tick += 1000;' 'state.tick += 1000;
+# Whether the app printed no line for `seconds`: a call into a module spins.
+ticks_stalled() {  # ticks_stalled SECONDS
+  local before
+  before="$(wc -l <"$out")"
+  sleep "$1"
+  [[ "$(wc -l <"$out")" == "$before" ]]
+}
+readonly endless_loop='state.tick += 1000;
   for (volatile bool forever = true; forever;) {
   }'
-}
 
 since="$(wc -l <"$err")"
-replace libs/update/update.cc '#include <algorithm>' '#include <algorithm>
-#include <cassert>'
-replace libs/update/update.cc 'state.tick += 1000;' 'state.tick += 1000;
+write_update '#include <algorithm>' '#include <algorithm>
+#include <cassert>' 'state.tick += 1000;' 'state.tick += 1000;
   assert(state.tick < 0 && "e2e: a fresh assert");'
 survives "a failed assert" "$since" \
   'update_state in v[0-9]+ crashed: SIGABRT \(abort\): .*Assertion .*e2e: a fresh assert'
 
 since="$(wc -l <"$err")"
-restore_update
-add_endless_loop
+write_update 'state.tick += 1000;' "$endless_loop"
 survives "an endless loop" "$since" 'update_state in v[0-9]+ did not return within 1.5s'
 
 since="$(wc -l <"$err")"
-restore_update
-printf '%s\n' 'namespace {' '__attribute__((constructor)) void CrashWhileLoading() {' \
-  '  volatile int* unmapped = nullptr;' '  *unmapped = 1;' '}' '}  // namespace' \
-  >>"$copy/libs/update/update.cc"
+write_update 'HOTCC_DEFINE_MODULE(update' 'namespace {
+__attribute__((constructor)) void CrashWhileLoading() {
+  volatile int* unmapped = nullptr;
+  *unmapped = 1;
+}
+}  // namespace
+
+HOTCC_DEFINE_MODULE(update'
 survives "an initializer that crashes" "$since" \
   'update: kept v[0-9]+, refused the new file: .*crashed while loading, in a helper process'
 
-# Ctrl-C while a module call spins, well before its time limit: the app exits 0 at once.
+# Ctrl-C while a module call spins, before its time limit: the app exits 0 at once. The loop
+# differs from the one above, so that this is a new build.
 since="$(wc -l <"$err")"
-restore_update
-add_endless_loop
+write_update 'state.tick += 1000;' "${endless_loop//forever/spinning}"
 wait_for 120 "the looping build to load" bash -c \
   "tail -n +$((since + 1)) '$err' | grep -a -q 'update: reloaded'"
-sleep 0.3
+wait_for 5 "the app to spin in the new build" ticks_stalled 0.4
 interrupted_at=$SECONDS
 kill -INT -- "-$app_group"
 wait_for 5 "the app to exit on Ctrl-C" bash -c "! kill -0 $app 2>/dev/null"
