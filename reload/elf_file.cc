@@ -171,7 +171,6 @@ const char* NameAt(std::uint64_t address, const std::vector<Elf64_Sym>& symbols,
   return nullptr;
 }
 
-
 }  // namespace
 
 FileIdentity IdentityOf(const struct stat& st) {

@@ -1,9 +1,9 @@
 // File: reload/elf_file_fuzzer.cc
 //
 // libFuzzer target for reload/elf_file.h: ValidateSharedObject, ReadUnloadHazards and
-// ReadLoadTimeCode, the first code that reads the bytes of a new module, get arbitrary bytes through a file
-// descriptor, as the loader passes them. Besides the sanitizers' checks, each input must keep
-// the functions' documented contract:
+// ReadLoadTimeCode, the first code that reads the bytes of a new module, get arbitrary bytes
+// through a file descriptor, as the loader passes them. Besides the sanitizers' checks, each input
+// must keep the functions' documented contract:
 //   - every error names the file, and ValidateSharedObject fails only with the codes it lists;
 //   - neither reads outside the `size` bytes it was given: the file is exactly that long, so
 //     such a read would come back short ("file shrank"), which here is a bug, not a race.

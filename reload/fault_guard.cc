@@ -383,7 +383,6 @@ class ThreadGuardState {
   void* const* caught_exceptions_ = reinterpret_cast<void* const*>(abi::__cxa_get_globals());
 };
 
-
 // Where the watchdog caught a call: "libfoo.so (spin)" or the bare address.
 std::string DescribeAddress(std::uintptr_t address) {
   Dl_info info = {};
@@ -403,21 +402,20 @@ absl::Status Describe(const GuardFrame& frame, absl::Duration limit, absl::Durat
       return absl::OkStatus();
     case Outcome::kSignal: {
       if (frame.signal_number != SIGABRT) {
-        return absl::AbortedError(absl::StrFormat("%s at address %p", SignalName(frame.signal_number),
-                                                  frame.fault_address));
+        return absl::AbortedError(absl::StrFormat(
+            "%s at address %p", SignalName(frame.signal_number), frame.fault_address));
       }
       absl::string_view said = absl::StripTrailingAsciiWhitespace(frame.message);
       return absl::AbortedError(
           absl::StrCat(SignalName(SIGABRT), ": ", said.empty() ? "abort() called" : said));
     }
     case Outcome::kTimeLimit: {
-      std::string message = absl::StrCat("did not return within ", absl::FormatDuration(limit),
-                                         "; abandoned after ",
-                                         absl::FormatDuration(absl::Trunc(ran, absl::Milliseconds(1))));
+      std::string message =
+          absl::StrCat("did not return within ", absl::FormatDuration(limit), "; abandoned after ",
+                       absl::FormatDuration(absl::Trunc(ran, absl::Milliseconds(1))));
       if (frame.outside_code) {
         absl::StrAppend(&message, ", outside the module's code, in ",
-                        DescribeAddress(frame.interrupted_at),
-                        ": a lock held there may stay held");
+                        DescribeAddress(frame.interrupted_at), ": a lock held there may stay held");
       }
       return absl::DeadlineExceededError(message);
     }

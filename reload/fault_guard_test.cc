@@ -93,9 +93,9 @@ TEST(RunGuardedTest, ReportsTheAssertionThatFailed) {
   for (int i = 0; i < 2; ++i) {  // The second time must not repeat the first message.
     const absl::Status status = RunGuarded([&] { AssertPositive(-i); });
     EXPECT_TRUE(absl::IsAborted(status)) << status;
-    EXPECT_THAT(status.message(), AllOf(HasSubstr("SIGABRT (abort): "),
-                                        HasSubstr("fault_guard_test.cc"),
-                                        HasSubstr("Assertion `value > 0' failed.")));
+    EXPECT_THAT(status.message(),
+                AllOf(HasSubstr("SIGABRT (abort): "), HasSubstr("fault_guard_test.cc"),
+                      HasSubstr("Assertion `value > 0' failed.")));
   }
   // An abort with no message after an assertion is not described with the old message.
   EXPECT_THAT(RunGuarded([] { std::abort(); }).message(), HasSubstr("abort() called"));
@@ -129,7 +129,8 @@ constexpr bool kThreadSanitizer = true;
 #else
 constexpr bool kThreadSanitizer = false;
 #endif
-constexpr char kDeferredSignal[] = "ThreadSanitizer defers the watchdog's signal while a call spins";
+constexpr char kDeferredSignal[] =
+    "ThreadSanitizer defers the watchdog's signal while a call spins";
 
 // The executable segments of the test binary itself.
 std::vector<CodeRange> MainProgramCode() {

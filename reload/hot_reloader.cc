@@ -135,8 +135,8 @@ absl::StatusOr<ModuleSlot*> HotReloader::AddSlot(ModuleSpec spec) {
   auto [directory, file_name] = SplitPath(spec.path);
   watched->levels = DirectoryLevels(directory);
   watched->file_name = file_name;
-  watched->slot = std::make_unique<ModuleSlot>(std::move(spec), &private_dir_, options_.log,
-                                                options_.on_event);
+  watched->slot =
+      std::make_unique<ModuleSlot>(std::move(spec), &private_dir_, options_.log, options_.on_event);
   HOTCC_RETURN_IF_ERROR(watched->slot->Reload());
   if (inotify_fd_ >= 0) HOTCC_RETURN_IF_ERROR(ArmWatch(*watched));
   modules_.push_back(std::move(watched));

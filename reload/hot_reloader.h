@@ -126,9 +126,9 @@ class HotReloader {
   template <typename Api>
   absl::StatusOr<HotModule<Api>> Add(std::string name, std::string path,
                                      std::uint64_t interface_fingerprint) {
-    absl::StatusOr<ModuleSlot*> slot = AddSlot(ModuleSpec{std::move(name), std::move(path),
-                                                          sizeof(Api), interface_fingerprint,
-                                                          options_.call_time_limit});
+    absl::StatusOr<ModuleSlot*> slot =
+        AddSlot(ModuleSpec{std::move(name), std::move(path), sizeof(Api), interface_fingerprint,
+                           options_.call_time_limit});
     if (!slot.ok()) return slot.status();
     return HotModule<Api>(*slot);
   }

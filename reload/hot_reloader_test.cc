@@ -210,9 +210,11 @@ TEST_F(HotReloaderTest, TellsTheHostOfEveryModuleEvent) {
   InstallFile(FixturePath("crashy"), module_path_);
   ASSERT_TRUE((*reloader)->ReloadChanged().ok()) << log_.Dump();
   EXPECT_EQ(version_seen_in_callback, 2);
-  EXPECT_FALSE(module->CallRestoring("misbehave", counter, [&](const CounterApi& api) {
-                       api.misbehave(counter, Fault::kSegv);
-                     }).ok());
+  EXPECT_FALSE(
+      module
+          ->CallRestoring("misbehave", counter,
+                          [&](const CounterApi& api) { api.misbehave(counter, Fault::kSegv); })
+          .ok());
   WriteFile(module_path_, "not a module");
   EXPECT_FALSE((*reloader)->ReloadChanged().ok());
 

@@ -136,9 +136,8 @@ absl::Status ProbeLoad(const std::string& path, const std::string& entry_name,
                        absl::Duration time_limit) {
   int output[2];
   if (pipe2(output, O_CLOEXEC) != 0) {
-    return absl::InternalError(
-        absl::StrCat("cannot start a helper process to load ", path, ": pipe2: ",
-                     std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("cannot start a helper process to load ", path,
+                                            ": pipe2: ", std::strerror(errno)));
   }
   std::vector<std::string> variables = {absl::StrCat(kModuleVariable, "=", path),
                                         absl::StrCat(kEntryVariable, "=", entry_name)};
@@ -164,9 +163,9 @@ absl::Status ProbeLoad(const std::string& path, const std::string& entry_name,
   close(output[1]);
   if (spawn_error != 0) {
     close(output[0]);
-    return absl::InternalError(absl::StrCat("cannot start a helper process to load ", path,
-                                            ": posix_spawn /proc/self/exe: ",
-                                            std::strerror(spawn_error)));
+    return absl::InternalError(
+        absl::StrCat("cannot start a helper process to load ", path,
+                     ": posix_spawn /proc/self/exe: ", std::strerror(spawn_error)));
   }
   std::string printed;
   const bool exited = ReadUntilClosed(output[0], absl::Now() + time_limit, printed);
@@ -183,9 +182,9 @@ absl::Status ProbeLoad(const std::string& path, const std::string& entry_name,
                      WhatItPrinted(printed)));
   }
   if (WIFSIGNALED(wait_status)) {
-    return absl::AbortedError(absl::StrCat("crashed while loading, in a helper process: ",
-                                           SignalName(WTERMSIG(wait_status)),
-                                           WhatItPrinted(printed)));
+    return absl::AbortedError(absl::StrCat(
+        "crashed while loading, in a helper process: ", SignalName(WTERMSIG(wait_status)),
+        WhatItPrinted(printed)));
   }
   const int exit_code = WEXITSTATUS(wait_status);
   if (exit_code == kExitOpenFailed) {

@@ -50,8 +50,7 @@ absl::Status OpenError(int error_number, const std::string& path) {
 // Whether two identities name the same inode with the same size and modification time: the
 // same bytes, whatever happened to its metadata since.
 bool SameContents(const FileIdentity& a, const FileIdentity& b) {
-  return a.device == b.device && a.inode == b.inode && a.size == b.size &&
-         a.mtime_ns == b.mtime_ns;
+  return a.device == b.device && a.inode == b.inode && a.size == b.size && a.mtime_ns == b.mtime_ns;
 }
 
 std::string Micros(absl::Duration duration) {
@@ -191,17 +190,16 @@ absl::StatusOr<bool> ModuleSlot::ProbeIfItRunsCodeAtLoad(int fd, off_t size,
     }
   }
   if (code->initializers.empty() && not_loaded.empty()) return false;
-  const absl::Status tried = ProbeLoad(
-      copy_path, absl::StrCat(kModuleEntryPrefix, spec_.name), spec_.time_limit);
+  const absl::Status tried =
+      ProbeLoad(copy_path, absl::StrCat(kModuleEntryPrefix, spec_.name), spec_.time_limit);
   if (tried.ok()) return true;
   std::string runs = code->Explain();
   if (!not_loaded.empty()) {
     absl::StrAppend(&runs, " and those of ", absl::StrJoin(not_loaded, ", "),
                     ", which the app has not loaded");
   }
-  return absl::Status(tried.code(),
-                      absl::StrCat(tried.message(), " (it runs ", runs,
-                                   " when it loads); it never ran in the app"));
+  return absl::Status(tried.code(), absl::StrCat(tried.message(), " (it runs ", runs,
+                                                 " when it loads); it never ran in the app"));
 }
 
 absl::Status ModuleSlot::Reload(absl::Time change_seen) {
@@ -242,8 +240,7 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, std::optional<Modu
     log_(absl::StrCat(spec_.name, ": ", kept,
                       ", refused the new file: ", loaded.status().ToString()));
     const int running = current_ ? current_->number : 0;
-    event = ModuleEvent{ModuleEvent::Kind::kRefused, spec_.name, running, running,
-                        loaded.status()};
+    event = ModuleEvent{ModuleEvent::Kind::kRefused, spec_.name, running, running, loaded.status()};
     return loaded.status();
   }
   std::unique_ptr<Version> next = *std::move(loaded);
@@ -275,15 +272,15 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, std::optional<Modu
                                : absl::StrCat("seen ", Micros(timings.seen), ", ");
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
                     " from ", spec_.path, " (", seen, "validated ", Micros(timings.validated),
-                    ", copied ", Micros(timings.copied), probed, ", opened ", Micros(timings.opened),
-                    ", verified ", Micros(timings.verified), ", swapped ", Micros(timings.swapped),
-                    ")", unloaded));
+                    ", copied ", Micros(timings.copied), probed, ", opened ",
+                    Micros(timings.opened), ", verified ", Micros(timings.verified), ", swapped ",
+                    Micros(timings.swapped), ")", unloaded));
   if (current_->hazards.any()) {
     log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
                       " will not unload: ", current_->hazards.Explain()));
   }
-  event = ModuleEvent{first ? ModuleEvent::Kind::kLoaded : ModuleEvent::Kind::kReloaded,
-                      spec_.name, current_->number, previous, absl::OkStatus()};
+  event = ModuleEvent{first ? ModuleEvent::Kind::kLoaded : ModuleEvent::Kind::kReloaded, spec_.name,
+                      current_->number, previous, absl::OkStatus()};
   return absl::OkStatus();
 }
 
@@ -377,8 +374,8 @@ absl::Status ModuleSlot::RollBackLocked(int faulty_number, absl::string_view fun
                : std::string("no earlier version to roll back to; calls fail until a rebuild");
   log_(absl::StrCat(what, "; state restored; ", outcome, "; ", unloaded));
   absl::Status result = absl::AbortedError(absl::StrCat(what, "; state restored; ", outcome));
-  event = ModuleEvent{ModuleEvent::Kind::kRolledBack, spec_.name,
-                      current_ ? current_->number : 0, faulty_number, result};
+  event = ModuleEvent{ModuleEvent::Kind::kRolledBack, spec_.name, current_ ? current_->number : 0,
+                      faulty_number, result};
   return result;
 }
 

@@ -320,13 +320,12 @@ TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
   log_.Clear();
 
   const Counter before = counter;
-  const absl::Status status = HotModule<CounterApi>(slot.get())
-                                  .CallRestoring(
-                                      "misbehave", counter,
-                                      [&](const CounterApi& api) {
-                                        api.misbehave(counter, GetParam().fault);
-                                      },
-                                      CallOptions{absl::Milliseconds(300)});
+  const absl::Status status =
+      HotModule<CounterApi>(slot.get())
+          .CallRestoring(
+              "misbehave", counter,
+              [&](const CounterApi& api) { api.misbehave(counter, GetParam().fault); },
+              CallOptions{absl::Milliseconds(300)});
 
   EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(status.message()),
@@ -348,23 +347,23 @@ TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
 
 INSTANTIATE_TEST_SUITE_P(
     EverySignalAndExceptions, CrashTest,
-    ::testing::Values(Crash{"Segv", Fault::kSegv, "SIGSEGV (segmentation fault)"},
-                      Crash{"Bus", Fault::kBus, "SIGBUS (bus error)"},
-                      Crash{"Fpe", Fault::kFpe, "SIGFPE (arithmetic error)"},
-                      Crash{"Ill", Fault::kIll, "SIGILL (illegal instruction)"},
-                      Crash{"Exception", Fault::kException,
-                            "crashed: exception escaped: misbehave threw on purpose"},
-                      Crash{"Abort", Fault::kAbort, "crashed: SIGABRT (abort): abort() called"},
-                      Crash{"Assert", Fault::kAssert,
-                            "crashed: SIGABRT (abort): module_slot_test: reload/testdata/counter.cc:"},
-                      Crash{"AssertText", Fault::kAssert,
-                            "Assertion `counter.value >= 0 && \"misbehave asserts on purpose\"' "
-                            "failed."},
-                      Crash{"Terminate", Fault::kTerminate,
-                            "crashed: SIGABRT (abort): std::terminate called after throwing "
-                            "std::logic_error: thrown through a noexcept function"},
-                      Crash{"Hang", Fault::kHang,
-                            "did not return within 300ms; abandoned after"}),
+    ::testing::Values(
+        Crash{"Segv", Fault::kSegv, "SIGSEGV (segmentation fault)"},
+        Crash{"Bus", Fault::kBus, "SIGBUS (bus error)"},
+        Crash{"Fpe", Fault::kFpe, "SIGFPE (arithmetic error)"},
+        Crash{"Ill", Fault::kIll, "SIGILL (illegal instruction)"},
+        Crash{"Exception", Fault::kException,
+              "crashed: exception escaped: misbehave threw on purpose"},
+        Crash{"Abort", Fault::kAbort, "crashed: SIGABRT (abort): abort() called"},
+        Crash{"Assert", Fault::kAssert,
+              "crashed: SIGABRT (abort): module_slot_test: reload/testdata/counter.cc:"},
+        Crash{"AssertText", Fault::kAssert,
+              "Assertion `counter.value >= 0 && \"misbehave asserts on purpose\"' "
+              "failed."},
+        Crash{"Terminate", Fault::kTerminate,
+              "crashed: SIGABRT (abort): std::terminate called after throwing "
+              "std::logic_error: thrown through a noexcept function"},
+        Crash{"Hang", Fault::kHang, "did not return within 300ms; abandoned after"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(ModuleSlotTest, AbandonGuardedCallsEndsAHungCallAndKeepsTheModule) {
@@ -378,13 +377,12 @@ TEST_F(ModuleSlotTest, AbandonGuardedCallsEndsAHungCallAndKeepsTheModule) {
     absl::SleepFor(absl::Milliseconds(100));
     AbandonGuardedCalls();  // What the host's SIGINT handler does.
   });
-  const absl::Status status = HotModule<CounterApi>(slot.get())
-                                  .CallRestoring(
-                                      "misbehave", counter,
-                                      [&](const CounterApi& api) {
-                                        api.misbehave(counter, Fault::kHang);
-                                      },
-                                      CallOptions{absl::InfiniteDuration()});
+  const absl::Status status =
+      HotModule<CounterApi>(slot.get())
+          .CallRestoring(
+              "misbehave", counter,
+              [&](const CounterApi& api) { api.misbehave(counter, Fault::kHang); },
+              CallOptions{absl::InfiniteDuration()});
   stopper.join();
   EXPECT_EQ(status.code(), absl::StatusCode::kCancelled) << status;
   EXPECT_THAT(std::string(status.message()),

@@ -58,8 +58,8 @@ struct ModuleResult {
   std::int64_t file_bytes = 0;
   Series total{"total"};
   // ModuleSlot::last_timings(), then the rest of Reload, then the first call.
-  std::vector<Series> stages = {{"validated"}, {"copied"},   {"probed"},    {"opened"},
-                                {"verified"},  {"swapped"},  {"unload"}, {"first_call"}};
+  std::vector<Series> stages = {{"validated"}, {"copied"},  {"probed"}, {"opened"},
+                                {"verified"},  {"swapped"}, {"unload"}, {"first_call"}};
   Series raw_copy{"raw_copy"};
 };
 
