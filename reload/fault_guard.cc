@@ -48,8 +48,8 @@ struct sigaction previous_actions[NSIG];
 std::terminate_handler previous_terminate = nullptr;
 
 // glibc's record of the last fatal message it printed (assert, abort with a message, malloc's
-// checks): `struct abort_msg_s` behind the GLIBC_PRIVATE `__abort_msg`, kept "since the
-// application might catch the SIGABRT signal" (glibc's assert.c). Null where it is not found.
+// checks): `struct abort_msg_s` behind the GLIBC_PRIVATE `__abort_msg`, which glibc keeps for a
+// program that handles SIGABRT to read. Null where it is not found.
 struct GlibcAbortMessage {
   unsigned int size;
   char text[1];
