@@ -47,7 +47,8 @@ def hotcc_dependencies():
     # googletest's :gtest names re2 under --define=absl=1 (hotcc never sets it), and `bazel query
     # 'deps(...)'`, which ibazel runs, needs every repository a select names. The pin is the one
     # googletest 1.12.1's own WORKSPACE uses; offline, tools/offline/com_googlesource_code_re2
-    # stands in for it and fails any build that selects it.
+    # stands in for it and fails any build that selects it (hotcc's own WORKSPACE always uses
+    # the stand-in, declared before this call).
     maybe(
         http_archive,
         name = "com_googlesource_code_re2",
