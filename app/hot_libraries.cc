@@ -1,7 +1,5 @@
 // The hot binding: libupdate.so and libview.so loaded through reload/.
 
-#include <stdlib.h>
-
 #include <memory>
 #include <string>
 #include <string_view>
@@ -14,7 +12,7 @@
 #include "libs/shared/modules.h"
 #include "reload/fault_guard.h"
 #include "reload/hot_reloader.h"
-#include "tools/cpp/runfiles/runfiles.h"
+#include "reload/module_file.h"
 
 ABSL_FLAG(std::string, hot_dir, "",
           "Load lib<name>.so for each hot library from this directory. Default: the workspace's "
@@ -27,35 +25,13 @@ ABSL_FLAG(absl::Duration, hot_call_limit, absl::Seconds(3),
 namespace hotcc::demo {
 namespace {
 
-using bazel::tools::cpp::runfiles::Runfiles;
-
-// Where lib<name>.so is: in --hot_dir, or where Bazel built it, at the runfiles path that
-// hot_cc_binary computed (app/app_module_paths.h). A runfiles entry is a symlink to the build
-// output; the loader must watch the output's real directory, where each rebuild puts a new file.
+// Where lib<name>.so is: in --hot_dir, or where Bazel built it (app/app_module_paths.h).
 absl::StatusOr<std::string> ModulePath(const std::string& name) {
-  const std::string file_name = absl::StrCat("lib", name, ".so");
-  const std::string hot_dir = absl::GetFlag(FLAGS_hot_dir);
-  if (!hot_dir.empty()) return absl::StrCat(hot_dir, "/", file_name);
-  std::string error;
-  std::unique_ptr<Runfiles> runfiles(Runfiles::Create(program_invocation_name, &error));
-  if (runfiles == nullptr) {
-    return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " without --hot_dir (",
-                                            error, "); pass --hot_dir=DIR"));
-  }
-  const std::string_view runfiles_path = app_module_paths::RunfilesPath(name);
-  if (runfiles_path.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat(file_name, " is not among the modules of //app:app (app/BUILD.bazel)"));
-  }
-  const std::string link = runfiles->Rlocation(std::string(runfiles_path));
-  char* real = realpath(link.c_str(), nullptr);
-  if (real == nullptr) {
-    return absl::NotFoundError(absl::StrCat("cannot find ", file_name, " in the runfiles (", link,
-                                            "); build it or pass --hot_dir=DIR"));
-  }
-  std::string path = real;
-  free(real);
-  return path;
+  absl::StatusOr<std::string> path =
+      FindModuleFile(name, app_module_paths::RunfilesPath(name), absl::GetFlag(FLAGS_hot_dir));
+  if (path.ok()) return path;
+  return absl::Status(path.status().code(),
+                      absl::StrCat(path.status().message(), " (--hot_dir=DIR names it)"));
 }
 
 template <typename Api, typename Call>

@@ -30,8 +30,8 @@ class Greeter {
   virtual void SleepUntil(absl::Time deadline) = 0;
 };
 
-// Binds the library; `argv0` (the program's argv[0]) locates the hot build's runfiles.
-absl::StatusOr<std::unique_ptr<Greeter>> CreateGreeter(const char* argv0);
+// Binds the library.
+absl::StatusOr<std::unique_ptr<Greeter>> CreateGreeter();
 
 }  // namespace consumer
 

@@ -16,7 +16,7 @@ class LinkedGreeter final : public Greeter {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Greeter>> CreateGreeter(const char* /*argv0*/) {
+absl::StatusOr<std::unique_ptr<Greeter>> CreateGreeter() {
   return std::make_unique<LinkedGreeter>();
 }
 

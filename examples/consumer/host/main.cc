@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   // Stops after the current line, so that the hot build's loader cleans up as it exits.
   std::signal(SIGINT, RequestStop);
   std::signal(SIGTERM, RequestStop);
-  absl::StatusOr<std::unique_ptr<consumer::Greeter>> greeter = consumer::CreateGreeter(argv[0]);
+  absl::StatusOr<std::unique_ptr<consumer::Greeter>> greeter = consumer::CreateGreeter();
   if (!greeter.ok()) {
     std::cerr << "host: " << greeter.status() << std::endl;
     return 1;
