@@ -2,6 +2,10 @@
 // sleep. stdout carries exactly one line per tick, written as the tick happens; everything
 // else goes to stderr as "hotcc: " lines. SIGINT and SIGTERM end the app cleanly (exit 0).
 //
+// It calls its two hot libraries through app/app_modules.h, which hot_cc_binary generates
+// (app/BUILD.bazel): the same code is the static build, where the calls go straight to the
+// linked libraries, and the hot build, where they go to the loaded modules, guarded.
+//
 // Under the dev loop (tools/dev.sh: ibazel run with build notifications), a build that rebuilt
 // the app itself makes it relaunch in place (reload/relaunch.h): it encodes its state
 // (app/snapshot.h), execs the new binary, and the new binary goes on from there.
@@ -12,6 +16,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -19,11 +24,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "app/libraries.h"
+#include "app/app_modules.h"
 #include "app/random_engine.h"
 #include "app/snapshot.h"
+#include "libs/shared/modules.h"
 #include "libs/shared/state.h"
 #include "reload/relaunch.h"
 
@@ -37,6 +45,54 @@ namespace hotcc::demo {
 
 namespace {
 
+using Host = app_modules::Host;
+
+// The demo's two hot libraries, bound to this build's host.
+struct Libraries {
+  std::unique_ptr<Host> host;
+  Host::Module<UpdateApi, app_modules::update> update;
+  Host::Module<ViewApi, app_modules::view> view;
+};
+
+absl::StatusOr<Libraries> BindLibraries() {
+  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create();
+  if (!host.ok()) return host.status();
+  absl::StatusOr<Host::Module<UpdateApi, app_modules::update>> update =
+      (*host)->Add<UpdateApi, app_modules::update>(HOTCC_INTERFACE_FINGERPRINT);
+  if (!update.ok()) return update.status();
+  absl::StatusOr<Host::Module<ViewApi, app_modules::view>> view =
+      (*host)->Add<ViewApi, app_modules::view>(HOTCC_INTERFACE_FINGERPRINT);
+  if (!view.ok()) return view.status();
+  return Libraries{*std::move(host), *update, *view};
+}
+
+// A call that crashed was rolled back (and logged) by the loader, with the state restored: run
+// it again on the version rolled back to, so that the tick still happens. (The static build's
+// calls cannot fail.)
+template <typename Module, typename Call>
+absl::Status RetryAfterRollback(const Module& module, Call call) {
+  absl::Status status = call();
+  if (absl::IsAborted(status) && module.version() > 0) status = call();
+  return status;
+}
+
+absl::Status Update(Libraries& libraries, State& state, Rng& rng) {
+  return RetryAfterRollback(libraries.update, [&] {
+    return libraries.update.CallRestoring(
+        "update_state", state, [&](const UpdateApi& api) { api.update_state(state, rng); });
+  });
+}
+
+absl::StatusOr<std::string> View(Libraries& libraries, const State& state) {
+  std::string line;
+  absl::Status status = RetryAfterRollback(libraries.view, [&] {
+    return libraries.view.Call("view_state",
+                               [&](const ViewApi& api) { line = api.view_state(state); });
+  });
+  if (!status.ok()) return status;
+  return line;
+}
+
 // SIGINT and SIGTERM write a byte here; the loop waits on the read end between ticks.
 int stop_pipe[2] = {-1, -1};
 
@@ -45,7 +101,7 @@ void OnStopSignal(int) {
   ssize_t ignored = write(stop_pipe[1], &byte, 1);
   (void)ignored;
   // A hung module call would keep the loop from ever reading the pipe.
-  AbandonLibraryCalls();
+  Host::AbandonCalls();
 }
 
 bool InstallStopHandlers() {
@@ -92,7 +148,7 @@ int Run(std::vector<std::string> args) {
   State state;
   Resume(relauncher, state, rng);
 
-  absl::StatusOr<std::unique_ptr<Libraries>> libraries = CreateLibraries();
+  absl::StatusOr<Libraries> libraries = BindLibraries();
   if (!libraries.ok()) {
     Report(libraries.status().ToString());
     return 1;
@@ -103,9 +159,9 @@ int Run(std::vector<std::string> args) {
   absl::Time next_tick = absl::Now();
   std::string last_error;
   for (std::int64_t tick = 0; ticks == 0 || tick < ticks; ++tick) {
-    absl::Status updated = (*libraries)->Update(state, rng);
+    absl::Status updated = Update(*libraries, state, rng);
     if (absl::IsCancelled(updated)) break;  // A stop signal ended a call that hung.
-    absl::StatusOr<std::string> line = (*libraries)->View(state);
+    absl::StatusOr<std::string> line = View(*libraries, state);
     if (line.ok()) {
       line->push_back('\n');
       std::fwrite(line->data(), 1, line->size(), stdout);
@@ -118,23 +174,23 @@ int Run(std::vector<std::string> args) {
 
     if (ticks != 0 && tick + 1 == ticks) break;
     next_tick += tick_interval;
-    Libraries::Wake wake;
-    while ((wake = (*libraries)->WaitUntil(next_tick, stop_pipe[0])) ==
-           Libraries::Wake::kBuildSucceeded) {
+    WaitOutcome wake;
+    while ((wake = libraries->host->WaitUntil(next_tick, stop_pipe[0])) ==
+           WaitOutcome::kBuildSucceeded) {
       if (!relauncher.Rebuilt()) continue;
-      libraries->reset();  // Unload the modules and remove their private directory first.
+      libraries->host.reset();  // Unload the modules and remove their private directory first.
       Report("the app was rebuilt: relaunching it in place, with its state");
       std::fflush(stdout);
       const absl::Status failed =
           relauncher.Relaunch(EncodeSnapshot(Snapshot{state, rng.SaveState()}));
       Report(absl::StrCat("the app was rebuilt but cannot relaunch: ", failed.message()));
-      libraries = CreateLibraries();  // Carry on with this binary.
+      libraries = BindLibraries();  // Carry on with this binary.
       if (!libraries.ok()) {
         Report(libraries.status().ToString());
         return 1;
       }
     }
-    if (wake == Libraries::Wake::kStop) break;
+    if (wake == WaitOutcome::kWoken) break;
   }
   return 0;
 }

@@ -22,17 +22,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "reload/host_types.h"
 #include "reload/module_slot.h"
 #include "reload/reader_registry.h"
 
 namespace hotcc {
-
-// How one guarded call may run.
-struct CallOptions {
-  // How long it may run before it is abandoned and the module rolled back. Unset: the
-  // reloader's HotReloader::Options::call_time_limit. absl::InfiniteDuration(): no limit.
-  std::optional<absl::Duration> time_limit;
-};
 
 // A cheap, copyable handle; the HotReloader that made it must outlive it.
 template <typename Api>

@@ -133,12 +133,8 @@ class HotReloader {
     return HotModule<Api>(*slot);
   }
 
-  enum class WaitOutcome {
-    kDeadline,        // `deadline` passed.
-    kWoken,           // `wake_fd` became readable.
-    kBuildSucceeded,  // ibazel reported a successful build (the modules are reloaded already):
-                      // the host may check whether it was rebuilt itself.
-  };
+  // Why WaitUntil returned (reload/host_types.h); HotReloader::WaitOutcome names it too.
+  using WaitOutcome = ::hotcc::WaitOutcome;
 
   // Sleeps until `deadline`, loading new builds of the modules as they appear. Returns early
   // when `wake_fd` (if not -1) is readable or a build succeeded. Call it from one thread.

@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "reload/elf_file.h"
 #include "reload/fault_guard.h"
+#include "reload/host_types.h"
 #include "reload/private_dir.h"
 #include "reload/shared_library.h"
 
@@ -39,28 +40,6 @@ using LogSink = std::function<void(absl::string_view line)>;
 
 // Writes "hotcc: <line>\n" to stderr in one write, so lines from threads never interleave.
 void LogToStderr(absl::string_view line);
-
-// Something that happened to a module, for a host that must know which code runs: one that
-// caches what a module computed drops the cache when another version takes over, one with a
-// status bar shows it. Every event is also a log line; this is its structured form.
-struct ModuleEvent {
-  enum class Kind {
-    kLoaded,      // The first version runs.
-    kReloaded,    // A new build replaced the running version.
-    kRefused,     // A new build was refused (reported once per file); `version` runs on.
-    kRolledBack,  // A call crashed or hung; `version` is the one rolled back to (0: none).
-  };
-  Kind kind;
-  std::string module;
-  int version = 0;           // The version that runs now; 0 if none.
-  int previous_version = 0;  // The one that ran before the event; 0 if none.
-  absl::Status status;       // Why, for kRefused and kRolledBack; OK otherwise.
-};
-
-// Receives each ModuleEvent, on the thread where it happened (the one in HotReloader::WaitUntil
-// for loads and refusals, the calling thread for a rollback), after the loader has released its
-// lock: it may ask the module its version, but must not call into it or reload it.
-using EventSink = std::function<void(const ModuleEvent& event)>;
 
 // What the host expects of a module.
 struct ModuleSpec {

@@ -27,6 +27,7 @@ Example usage:
 
 load(
     "//tools:hot_flags.bzl",
+    "HOT_LTO_COPTS",
     "HOT_MODULE_COPTS",
     "HOT_MODULE_DEBUG_COPTS",
     "HOT_MODULE_LINKOPTS",
@@ -204,7 +205,7 @@ def hot_cc_library(
         srcs = srcs,
         hdrs = hdrs,
         deps = deps,
-        copts = HOT_MODULE_COPTS + HOT_MODULE_DEBUG_COPTS + copts,
+        copts = HOT_MODULE_COPTS + HOT_MODULE_DEBUG_COPTS + HOT_LTO_COPTS + copts,
         # Without linkstatic, cc_library would also emit lib<name>.so and collide with the module.
         linkstatic = True,
         # The module's entry point has no caller inside the .so: keep every object.

@@ -31,6 +31,19 @@ HOT_MODULE_DEBUG_COPTS = select({
     "//conditions:default": ["-g"],
 })
 
+# -c opt: link-time optimization of hot libraries (compile) and of hot_cc_binary hosts (compile
+# and link), so that a static host's call through its LinkedModule (reload/linked_host.h), a
+# load of a constant table's pointer, folds into the direct call. Fat objects, because the same
+# objects also link into lib<name>.so, without it. `=auto`: as many jobs as there are cores.
+HOT_LTO_COPTS = select({
+    str(Label("//tools:opt")): ["-flto=auto", "-ffat-lto-objects"],
+    "//conditions:default": [],
+})
+HOT_LTO_LINKOPTS = select({
+    str(Label("//tools:opt")): ["-flto=auto"],
+    "//conditions:default": [],
+})
+
 # Link flags for lib<name>.so.
 HOT_MODULE_LINKOPTS = [
     # Every symbol must resolve when the module is linked, not when the app first calls it.

@@ -7,16 +7,23 @@
 #include <csignal>
 #include <cstdint>
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/statusor.h"
 #include "absl/time/clock.h"
-#include "host/greeter.h"
+#include "host/host_modules.h"
+#include "shared/counter.h"
 
 ABSL_FLAG(std::int64_t, ticks, 0, "Lines to print; 0 prints until SIGINT or SIGTERM.");
 ABSL_FLAG(std::int64_t, tick_ms, 500, "Milliseconds between lines.");
 
 namespace {
+
+using Host = host_modules::Host;
+using Greeting = Host::Module<consumer::GreetingApi, host_modules::greeting>;
 
 volatile std::sig_atomic_t stop_requested = 0;
 
@@ -29,9 +36,15 @@ int main(int argc, char** argv) {
   // Stops after the current line, so that the hot build's loader cleans up as it exits.
   std::signal(SIGINT, RequestStop);
   std::signal(SIGTERM, RequestStop);
-  absl::StatusOr<std::unique_ptr<consumer::Greeter>> greeter = consumer::CreateGreeter();
-  if (!greeter.ok()) {
-    std::cerr << "host: " << greeter.status() << std::endl;
+  absl::StatusOr<std::unique_ptr<Host>> host = Host::Create();
+  if (!host.ok()) {
+    std::cerr << "host: " << host.status() << std::endl;
+    return 1;
+  }
+  absl::StatusOr<Greeting> greeting =
+      (*host)->Add<consumer::GreetingApi, host_modules::greeting>(HOTCC_INTERFACE_FINGERPRINT);
+  if (!greeting.ok()) {
+    std::cerr << "host: " << greeting.status() << std::endl;
     return 1;
   }
   const std::int64_t ticks = absl::GetFlag(FLAGS_ticks);
@@ -40,14 +53,19 @@ int main(int argc, char** argv) {
   absl::Time next_line = absl::Now();
   while (stop_requested == 0 && (ticks == 0 || counter.count < ticks)) {
     ++counter.count;
-    absl::StatusOr<std::string> line = (*greeter)->Greet(counter);
-    if (line.ok()) {
-      std::cout << *line << std::endl;
+    std::string line;
+    const absl::Status status = greeting->Call(
+        "greet", [&](const consumer::GreetingApi& api) { line = api.greet(counter); });
+    if (status.ok()) {
+      std::cout << line << std::endl;
     } else {  // The loader rolled the module back, and said why: the next line tries again.
-      std::cerr << "host: " << line.status() << std::endl;
+      std::cerr << "host: " << status << std::endl;
     }
     next_line += period;
-    (*greeter)->SleepUntil(next_line);
+    // Hot build: new builds of the module are loaded meanwhile; under `ibazel run`, a completed
+    // build ends the wait early, its modules already reloaded.
+    while ((*host)->WaitUntil(next_line) == hotcc::WaitOutcome::kBuildSucceeded) {
+    }
   }
   return 0;
 }
