@@ -27,4 +27,5 @@ fi
 tools/fuzz.sh --seconds=30
 tools/e2e_test.sh
 tools/e2e_two_terminal_test.sh
+tools/add_library_test.sh
 tools/consumer_test.sh

@@ -4,6 +4,10 @@
 //
 // Rows, from cheapest to dearest; each adds one thing to the one before:
 //   direct_call_static      the static build: a direct call into another translation unit.
+//   linked_module_static    the static build's host API: LinkedModule::Call, the call that a
+//                           host writes once for both builds (reload/linked_host.h), through
+//                           the linked module's constant table. With -c opt's link-time
+//                           optimization (tools/hot_flags.bzl) it is the direct call.
 //   table_pointer_floor     an indirect call through the module's table, inside one
 //                           ReadSection held across all calls: the floor of any call through
 //                           a function table, and what a batch of calls under one section
@@ -30,10 +34,14 @@
 #include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "reload/hot_reloader.h"
+#include "reload/linked_host.h"
 #include "reload/reader_registry.h"
 #include "tools/bench/api/bench_api.h"
 #include "tools/bench/bench_util.h"
 #include "tools/bench/callee/callee.h"
+
+// The linked callee's entry point, as <binary>_modules.h declares it in a static host.
+extern "C" const hotcc::ModuleHeader* hotcc_module_callee();
 
 namespace hotcc::bench {
 namespace {
@@ -46,6 +54,21 @@ void DirectCallStatic(benchmark::State& state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(a);  // The compiler may not assume it knows the arguments.
     int sum = add(a, b);
+    benchmark::DoNotOptimize(sum);
+  }
+}
+
+void LinkedModuleStatic(benchmark::State& state) {
+  const LinkedModule<CalleeApi, &hotcc_module_callee> module;
+  int a = 1, b = 2;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(a);
+    int sum = 0;
+    // Checked as a host checks it; the compiler may see that a linked call cannot fail.
+    if (!module.Call("add", [&](const CalleeApi& api) { sum = api.add(a, b); }).ok()) {
+      state.SkipWithError("a linked call failed");
+      break;
+    }
     benchmark::DoNotOptimize(sum);
   }
 }
@@ -169,6 +192,7 @@ int Main(int argc, char** argv) {
 
   const std::pair<const char*, void (*)(benchmark::State&)> benchmarks[] = {
       {"direct_call_static", &DirectCallStatic},
+      {"linked_module_static", &LinkedModuleStatic},
       {"table_pointer_floor", &TablePointerFloor},
       {"current_api_no_section", &CurrentApiNoSection},
       {"read_section_only", &ReadSectionOnly},
