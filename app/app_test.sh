@@ -25,7 +25,7 @@ cp "$update_module" "$view_module" "$elsewhere/modules/"
   >"$scratch/hot.out" 2>"$scratch/hot.err"
 
 [[ $(wc -l <"$scratch/static.out") -eq 25 ]] || fail "the static app printed $(wc -l <"$scratch/static.out") lines, not 25"
-grep -q -E '^tick 25 \| position -?[0-9]+ \| total -?[0-9]+ \| peak -?[0-9]+$' "$scratch/static.out" ||
+grep -q -E '^tick 25 \| position -?[0-9]+ \| total -?[0-9]+ \| peak -?[0-9]+ \| recent -?[0-9]+(,-?[0-9]+)* \| (north|south|home)$' "$scratch/static.out" ||
   fail "unexpected last line: $(tail -n 1 "$scratch/static.out")"
 cmp -s "$scratch/static.out" "$scratch/hot.out" ||
   fail "the static and hot builds differ: $(diff "$scratch/static.out" "$scratch/hot.out" | head -n 5)"

@@ -7,8 +7,9 @@
 // linked libraries, and the hot build, where they go to the loaded modules, guarded.
 //
 // Under the dev loop (tools/dev.sh: ibazel run with build notifications), a build that rebuilt
-// the app itself makes it relaunch in place (reload/relaunch.h): it encodes its state
-// (app/snapshot.h), execs the new binary, and the new binary goes on from there.
+// the app itself makes it relaunch in place (reload/relaunch.h): it encodes its state by field
+// name (app/snapshot.h, reload/state_codec.h), execs the new binary, and the new binary goes on
+// from there, even if State itself was edited.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,8 +18,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -34,6 +37,7 @@
 #include "libs/shared/modules.h"
 #include "libs/shared/state.h"
 #include "reload/relaunch.h"
+#include "reload/state_codec.h"
 
 ABSL_FLAG(std::int64_t, ticks, 0, "Number of ticks to run; 0 runs until stopped.");
 ABSL_FLAG(std::int64_t, tick_ms, 500, "Milliseconds between ticks.");
@@ -117,23 +121,24 @@ void Report(absl::string_view line) {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-// Starts from the state the previous build carried over, if this is a relaunch; otherwise the
-// state stays fresh.
+// Starts from the state the previous build carried over, if this is a relaunch, read by field
+// name into this build's State; otherwise, or if it cannot be read, the state stays fresh.
 void Resume(Relauncher& relauncher, State& state, RandomEngine& rng) {
   absl::StatusOr<std::optional<std::string>> carried = relauncher.TakeCarriedState();
   if (carried.ok() && !carried->has_value()) return;
-  absl::StatusOr<std::optional<Snapshot>> snapshot =
-      carried.ok() ? DecodeSnapshot(**carried) : carried.status();
-  if (!snapshot.ok()) {
-    Report(absl::StrCat("starting fresh: ", snapshot.status().message()));
-  } else if (!snapshot->has_value()) {
-    Report("starting fresh: State changed (libs/shared/state.h), so the old state does not fit");
-  } else if (!rng.RestoreState((*snapshot)->rng_state)) {
-    Report("starting fresh: the random engine's state in the snapshot is unreadable");
-  } else {
-    state = (*snapshot)->state;
-    Report(absl::StrCat("resumed at tick ", state.tick, " with the state of the previous build"));
+  Snapshot snapshot;
+  absl::StatusOr<StateMigration> migration =
+      carried.ok() ? DecodeState(**carried, snapshot) : carried.status();
+  if (!migration.ok()) {
+    Report(absl::StrCat("starting fresh: ", migration.status().message()));
+    return;
   }
+  if (!rng.RestoreState(snapshot.rng_state)) {
+    Report("the random engine starts afresh: its state in the snapshot is unreadable");
+  }
+  state = std::move(snapshot.state);
+  Report(absl::StrCat("resumed at tick ", state.tick, " with the state of the previous build: ",
+                      migration->Summary()));
 }
 
 int Run(std::vector<std::string> args) {
@@ -182,7 +187,7 @@ int Run(std::vector<std::string> args) {
       Report("the app was rebuilt: relaunching it in place, with its state");
       std::fflush(stdout);
       const absl::Status failed =
-          relauncher.Relaunch(EncodeSnapshot(Snapshot{state, rng.SaveState()}));
+          relauncher.Relaunch(EncodeState(Snapshot{state, rng.SaveState()}));
       Report(absl::StrCat("the app was rebuilt but cannot relaunch: ", failed.message()));
       libraries = BindLibraries();  // Carry on with this binary.
       if (!libraries.ok()) {

@@ -3,16 +3,20 @@
 // The demo's state. The app owns the one `State` and passes it into every library call; hot
 // libraries hold no state of their own, so reloading one never loses anything.
 //
-// `State` is plain data (trivially copyable): the loader snapshots it before a call into a
-// freshly loaded module and restores it if that call crashes, and the dev loop carries it across
-// a relaunch of the app as bytes. Changing this struct changes the interface fingerprint
-// (libs/shared/shared_fingerprint.h): running apps then refuse new modules until restarted.
+// `State` is an aggregate of values (numbers, strings, containers, nested structs: see
+// reload/state_codec.h for what it may hold): the loader copies it before a guarded call and
+// puts the copy back if the call crashes, and the dev loop carries it across a relaunch of the
+// app by field name, so a field added, removed or retyped here keeps every other value.
+// Changing a declaration here changes the interface fingerprint (libs/shared/
+// shared_fingerprint.h): running apps refuse modules built against it until they relaunch,
+// which the dev loop does by itself. A comment edit changes nothing.
 
 #ifndef HOTCC_LIBS_SHARED_STATE_H_
 #define HOTCC_LIBS_SHARED_STATE_H_
 
 #include <cstdint>
-#include <type_traits>
+#include <string>
+#include <vector>
 
 namespace hotcc::demo {
 
@@ -25,10 +29,11 @@ struct State {
   std::int64_t total = 0;
   // The largest position so far.
   std::int64_t peak = 0;
+  // The last few positions, oldest first.
+  std::vector<std::int64_t> recent;
+  // Where the walk is, in a word.
+  std::string label = "home";
 };
-
-static_assert(std::is_trivially_copyable_v<State>,
-              "State is snapshotted as bytes: keep it plain data");
 
 }  // namespace hotcc::demo
 

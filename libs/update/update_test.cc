@@ -44,6 +44,19 @@ TEST(UpdateStateTest, AdvancesTickAndWalksByTheDrawnStep) {
   EXPECT_EQ(state.total, 9);     // 2 + 5 + 2
   EXPECT_EQ(state.peak, 5);
   EXPECT_EQ(rng.draws_taken(), 3u);
+  EXPECT_EQ(state.recent, (std::vector<std::int64_t>{2, 5, 2}));
+  EXPECT_EQ(state.label, "north");
+}
+
+TEST(UpdateStateTest, KeepsTheLastThreePositionsAndNamesWhereTheWalkIs) {
+  State state;
+  ScriptedRng rng({-1, -1, 1, 1, 1});
+  for (int i = 0; i < 5; ++i) update_state(state, rng);
+  EXPECT_EQ(state.recent, (std::vector<std::int64_t>{-1, 0, 1}));
+  EXPECT_EQ(state.label, "north");
+  ScriptedRng back({-1});
+  update_state(state, back);
+  EXPECT_EQ(state.label, "home");
 }
 
 TEST(UpdateStateTest, ContinuesFromTheStateItIsGiven) {
@@ -55,6 +68,7 @@ TEST(UpdateStateTest, ContinuesFromTheStateItIsGiven) {
   EXPECT_EQ(state.position, -11);
   EXPECT_EQ(state.total, 89);
   EXPECT_EQ(state.peak, 7);
+  EXPECT_EQ(state.label, "south");
 }
 
 }  // namespace
