@@ -49,14 +49,24 @@ class HotModule {
   }
 
   // Like Call, but copies `state` first and assigns the copy back if the call fails, so the
-  // caller's state is exactly as it was before the call.
+  // caller's state is exactly as it was before the call: while the version is on probation,
+  // its first ModuleSlot::kProbationCalls calls. After that the version has proven itself and
+  // no copy is made; should it still fail, the returned status says the state was not
+  // restored. New code, where faults happen, is always covered.
   template <typename State, typename Fn>
   absl::Status CallRestoring(absl::string_view function, State& state, Fn&& fn,
                              CallOptions options = {}) {
-    const State before = state;
+    std::optional<State> before;
     return slot_->Call(
         function, [&](const void* api) { fn(*static_cast<const Api*>(api)); },
-        [&] { state = before; }, options.time_limit);
+        [&] {
+          if (before) state = *std::move(before);
+        },
+        options.time_limit,
+        [&](bool on_probation) {
+          if (on_probation) before.emplace(state);
+          return on_probation;
+        });
   }
 
   // Calls `fn(const Api&)` without crash protection: the cheapest safe call, for hot loops.

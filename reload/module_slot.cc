@@ -302,8 +302,10 @@ std::string ModuleSlot::Unload(std::unique_ptr<Version> version) {
 absl::Status ModuleSlot::Call(absl::string_view function,
                               absl::FunctionRef<void(const void* api)> call,
                               absl::FunctionRef<void()> restore,
-                              std::optional<absl::Duration> time_limit) {
+                              std::optional<absl::Duration> time_limit,
+                              absl::FunctionRef<bool(bool on_probation)> prepare) {
   int number = 0;
+  bool restorable = true;
   absl::Status fault;
   const int depth = ReadSection::Depth();
   {
@@ -315,6 +317,8 @@ absl::Status ModuleSlot::Call(absl::string_view function,
           absl::StrCat(spec_.name, ": no working version is loaded; waiting for a rebuild"));
     }
     number = version->number;
+    restorable =
+        prepare(version->completed_calls.load(std::memory_order_relaxed) < kProbationCalls);
     GuardOptions guard;
     guard.time_limit = time_limit.value_or(spec_.time_limit);
     guard.code = version->code;
@@ -322,6 +326,11 @@ absl::Status ModuleSlot::Call(absl::string_view function,
     if (fault.ok()) {
       if (!version->proven.load(std::memory_order_relaxed)) {
         version->proven.store(true, std::memory_order_relaxed);
+      }
+      // Racing increments may undercount by a few: probation then lasts a few calls longer.
+      const int completed = version->completed_calls.load(std::memory_order_relaxed);
+      if (completed < kProbationCalls) {
+        version->completed_calls.store(completed + 1, std::memory_order_relaxed);
       }
       return absl::OkStatus();
     }
@@ -332,35 +341,43 @@ absl::Status ModuleSlot::Call(absl::string_view function,
   if (absl::IsCancelled(fault)) {
     // The host is stopping: not the module's fault, so nothing is rolled back.
     const std::string what = absl::StrCat(spec_.name, ": ", function, " in v", number, " ",
-                                          fault.message(), "; state restored");
+                                          fault.message(), "; ",
+                                          RestoreOutcome(restorable, number));
     log_(what);
     return absl::CancelledError(what);
   }
-  return RollBack(number, function, fault);
+  return RollBack(number, function, fault, restorable);
+}
+
+std::string ModuleSlot::RestoreOutcome(bool restored, int version) {
+  if (restored) return "state restored";
+  return absl::StrCat("state not restored: v", version, " had completed ", kProbationCalls,
+                      " calls, after which CallRestoring no longer copies the state");
 }
 
 absl::Status ModuleSlot::RollBack(int faulty_number, absl::string_view function,
-                                  const absl::Status& fault) {
+                                  const absl::Status& fault, bool restored) {
   std::optional<ModuleEvent> event;
   absl::Status status;
   {
     absl::MutexLock lock(&mu_);
-    status = RollBackLocked(faulty_number, function, fault, event);
+    status = RollBackLocked(faulty_number, function, fault, restored, event);
   }
   if (event && on_event_) on_event_(*event);
   return status;
 }
 
 absl::Status ModuleSlot::RollBackLocked(int faulty_number, absl::string_view function,
-                                        const absl::Status& fault,
+                                        const absl::Status& fault, bool restored,
                                         std::optional<ModuleEvent>& event) {
+  const std::string state = RestoreOutcome(restored, faulty_number);
   // "crashed: SIGSEGV ...", or, for a time limit, "did not return within 3s; ...".
   const std::string what =
       absl::StrCat(spec_.name, ": ", function, " in v", faulty_number,
                    absl::IsDeadlineExceeded(fault) ? " " : " crashed: ", fault.message());
   if (!current_ || current_->number != faulty_number) {
     // Another thread rolled back already; this call's state was restored all the same.
-    return absl::AbortedError(absl::StrCat(what, "; state restored"));
+    return absl::AbortedError(absl::StrCat(what, "; ", state));
   }
   // The faulty file is not loaded again until it changes.
   last_refused_ = current_->source;
@@ -372,8 +389,8 @@ absl::Status ModuleSlot::RollBackLocked(int faulty_number, absl::string_view fun
   const std::string outcome =
       current_ ? absl::StrCat("rolled back to v", current_->number)
                : std::string("no earlier version to roll back to; calls fail until a rebuild");
-  log_(absl::StrCat(what, "; state restored; ", outcome, "; ", unloaded));
-  absl::Status result = absl::AbortedError(absl::StrCat(what, "; state restored; ", outcome));
+  log_(absl::StrCat(what, "; ", state, "; ", outcome, "; ", unloaded));
+  absl::Status result = absl::AbortedError(absl::StrCat(what, "; ", state, "; ", outcome));
   event = ModuleEvent{ModuleEvent::Kind::kRolledBack, spec_.name, current_ ? current_->number : 0,
                       faulty_number, result};
   return result;

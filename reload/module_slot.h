@@ -101,9 +101,19 @@ class ModuleSlot {
   // Aborted saying so. If AbandonGuardedCalls() ended it, runs `restore` and returns Cancelled,
   // with the module as it was. Returns FailedPrecondition when no working version is loaded.
   // Safe from any thread.
+  //
+  // `prepare` runs first, inside the call's section, told whether the version that will run is
+  // still on probation (it has completed fewer than kProbationCalls calls); it returns whether
+  // `restore` will put the caller's state back, which the report of a fault then says.
+  // HotModule::CallRestoring copies the state only on probation: a version that has proven
+  // itself does not pay for a full copy on every call.
   absl::Status Call(absl::string_view function, absl::FunctionRef<void(const void* api)> call,
                     absl::FunctionRef<void()> restore,
-                    std::optional<absl::Duration> time_limit = std::nullopt);
+                    std::optional<absl::Duration> time_limit = std::nullopt,
+                    absl::FunctionRef<bool(bool on_probation)> prepare = &RestoresAlways);
+
+  // How many calls a new version must complete before it is off probation.
+  static constexpr int kProbationCalls = 64;
 
   // The current table for an unguarded call. Only valid inside a ReadSection that was opened
   // before this call and is still open while the table is used; null if nothing is loaded.
@@ -135,6 +145,8 @@ class ModuleSlot {
     std::vector<CodeRange> code;
     // Set by the first call that completes: the version is then a rollback target.
     std::atomic<bool> proven{false};
+    // Completed calls, counted up to kProbationCalls.
+    std::atomic<int> completed_calls{0};
   };
 
   absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen, LoadTimings& timings)
@@ -144,7 +156,8 @@ class ModuleSlot {
   absl::Status ReloadLocked(absl::Time change_seen, std::optional<ModuleEvent>& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RollBackLocked(int faulty_number, absl::string_view function,
-                              const absl::Status& fault, std::optional<ModuleEvent>& event)
+                              const absl::Status& fault, bool restored,
+                              std::optional<ModuleEvent>& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes `next` (may be null), waits for callers of the previous one to leave.
   void Publish(Version* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -154,7 +167,11 @@ class ModuleSlot {
   // reload/load_probe.h). Returns whether it did (and the helper survived), or why the module
   // must not be loaded.
   absl::StatusOr<bool> ProbeIfItRunsCodeAtLoad(int fd, off_t size, const std::string& copy_path);
-  absl::Status RollBack(int faulty_number, absl::string_view function, const absl::Status& fault);
+  absl::Status RollBack(int faulty_number, absl::string_view function, const absl::Status& fault,
+                        bool restored);
+  static bool RestoresAlways(bool /*on_probation*/) { return true; }
+  // "state restored", or why not.
+  static std::string RestoreOutcome(bool restored, int version);
 
   const ModuleSpec spec_;
   const PrivateDir* const private_dir_;

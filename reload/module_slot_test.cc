@@ -462,6 +462,32 @@ TEST_F(ModuleSlotTest, AModuleWhoseInitializersWorkLoadsAfterItsTrial) {
   EXPECT_GT(slot->last_timings().probed, absl::ZeroDuration());
 }
 
+TEST_F(ModuleSlotTest, AProvenVersionIsCalledWithoutACopyOfTheState) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  Counter counter;
+  Step(*slot, counter);
+  InstallAndLoad(*slot, "crashy");
+  HotModule<CounterApi> module(slot.get());
+  // kNone: the crashy version changes the state and returns, completing the call.
+  for (int i = 0; i < ModuleSlot::kProbationCalls; ++i) {
+    ASSERT_TRUE(module
+                    .CallRestoring("misbehave", counter,
+                                   [&](const CounterApi& api) {
+                                     api.misbehave(counter, Fault::kNone);
+                                   })
+                    .ok());
+  }
+  counter.value = 5;
+  const absl::Status status = module.CallRestoring(
+      "misbehave", counter, [&](const CounterApi& api) { api.misbehave(counter, Fault::kSegv); });
+  EXPECT_EQ(status.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr("state not restored: v2 had completed 64 calls"),
+                    HasSubstr("rolled back to v1")));
+  EXPECT_EQ(counter.value, -999) << "no copy was made, so nothing was put back";
+}
+
 TEST_F(ModuleSlotTest, ACrashWithNothingToRollBackToWaitsForTheNextBuild) {
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
   InstallAndLoad(*slot, "crashy");

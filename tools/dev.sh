@@ -3,8 +3,8 @@
 #   tools/dev.sh [app flags, e.g. --tick_ms=200]
 # Runs the app in hot mode under ibazel. Saving a file under libs/ rebuilds the module and the
 # running app loads it between two ticks, state kept; saving under app/ or libs/shared/
-# rebuilds the app, which relaunches itself in place, carrying its state over when the layout
-# of State is unchanged. A compile error leaves the app on its last good code, with the error
+# rebuilds the app, which relaunches itself in place, carrying its state over by field name,
+# even when State itself was edited (reload/state_codec.h). A compile error leaves the app on its last good code, with the error
 # shown here. Ctrl-C stops ibazel and the app; the Bazel server stays up as a cache
 # (`bazel shutdown` stops it).
 set -euo pipefail
