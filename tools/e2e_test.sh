@@ -6,7 +6,8 @@
 #   2. a compile error leaves the app running its last good code; fixing it recovers;
 #   3. an edit to app/ relaunches the app in place with its state;
 #   4. edits to State (a comment; a std::vector field added, retyped, removed) relaunch it in
-#      place, its state carried by field name, the ticks going on;
+#      place, its state carried by field name, the ticks going on; a field of a type that
+#      cannot be carried is a compile error naming it;
 #   5. Ctrl-C stops every process and leaves no temporary files.
 # Cleans up after itself (processes, Bazel server, the copy) even when it fails.
 #   tools/e2e_test.sh          (tools/test.sh runs it after bazel test //...)
@@ -95,6 +96,17 @@ state_edit "the field retyped" 'std::vector<std::int32_t> e2e_history;' \
   'kept state.tick.*; converted state.e2e_history \(vector<int32> -> vector<int64>\)$'
 state_edit "the field removed" '
   std::vector<std::int64_t> e2e_history;' '' 'kept state.tick.*; dropped state.e2e_history$'
+
+# A field that cannot be carried is a compile error naming it; the app runs on.
+failures="$(grep -a -c 'the build failed' "$err" || true)"
+replace libs/shared/state.h '  std::int64_t peak = 0;' '  std::int64_t peak = 0;
+  int* e2e_pointer = nullptr;'
+wait_for 180 "the failed build of an uncarriable field" bash -c \
+  "[[ \$(grep -a -c 'the build failed' '$err') -gt $failures ]]"
+has_message 'CarriedField<.*\{"e2e_pointer"\}, int\*>' ||
+  fail "the compile error does not name the uncarriable field"
+[[ "$(app_pid)" == "$pid" ]] || fail "the app stopped on an uncarriable field"
+ok "an uncarriable State field is a compile error that names it; the app runs on"
 
 # 5. Ctrl-C stops everything and leaves nothing behind.
 pid="$(app_pid)"
