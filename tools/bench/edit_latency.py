@@ -231,7 +231,9 @@ class DevLoop:
         self.process = subprocess.Popen(
             ["tools/dev.sh", f"--tick_ms={tick_ms}", "--seed=5"],
             cwd=copy, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-            env=dict(os.environ, HOTCC_DEBOUNCE=debounce),
+            # "20ms --watchfs": the debounce, then extra Bazel flags (HOTCC_BAZEL_FLAGS).
+            env=dict(os.environ, HOTCC_DEBOUNCE=debounce.split()[0],
+                     HOTCC_BAZEL_FLAGS=" ".join(debounce.split()[1:])),
             # A session of its own, so that cleanup can reach every process but the app (which
             # ibazel puts in a group of its own); SIGINT at its default, as in a terminal.
             start_new_session=True,
@@ -469,9 +471,10 @@ def main():
     parser.add_argument("--spacing_s", type=float, default=1.5,
                         help="idle time after each edit's effect, before the next edit")
     parser.add_argument("--debounce", default="",
-                        help="comma-separated ibazel -debounce values; the first is the "
-                             "headline. Default: tools/dev.sh's, then 100ms (ibazel's "
-                             "default) and 0ms")
+                        help="comma-separated ibazel -debounce values, each perhaps followed "
+                             "by extra Bazel flags for the dev loop (\"20ms --watchfs\"); the "
+                             "first is the headline. Default: tools/dev.sh's, then 100ms "
+                             "(ibazel's default) and 0ms")
     parser.add_argument("--cli_edits", type=int, default=10,
                         help="edits timed with a plain `bazel build` of each target")
     parser.add_argument("--json_out", default="", help="where to write the results as JSON")
