@@ -29,6 +29,10 @@
 // future format version) is refused as a whole: DecodeState returns an error and leaves the
 // state untouched.
 //
+// LANGUAGE: C++20 (reload/reflect.h), for the code that includes this header: hot_cc_binary
+// compiles a host's sources so; other targets add STATE_CODEC_COPTS (tools/hot_flags.bzl). The
+// State type itself must also be valid C++17, the language of hot libraries.
+//
 // THE FORMAT: "HOTCCST" and a format version byte, a u32 format version, the type of the whole
 // state (kinds, widths, field names), then the values; integers little-endian.
 

@@ -16,11 +16,8 @@ bash tools/setup.sh
 # -bazel_path: ibazel runs the workspace's shim (tools/bazel, which finds the real Bazel itself)
 # directly. /usr/bin/bazel would exec the same shim, but only after its own bash start-up, which
 # costs about 40 ms of every rebuild on the 2-core machine (tools/bench/RESULTS.md, benchmark 1).
-# HOTCC_BAZEL_FLAGS adds Bazel flags to ibazel's builds, for the same benchmark's comparison of
-# Bazel options (split on spaces).
-# shellcheck disable=SC2086
 ibazel -debounce="${HOTCC_DEBOUNCE:-20ms}" -bazel_path="$PWD/tools/bazel" \
-  run --config=hot ${HOTCC_BAZEL_FLAGS:-} //app -- "$@" &
+  run --config=hot //app -- "$@" &
 ibazel_pid=$!
 
 # One Ctrl-C stops everything, and the app gets to exit on its own, so that it removes its

@@ -1,6 +1,6 @@
 """hot_cc_binary: a host program whose hot libraries are linked in, or loaded at run time."""
 
-load("//tools:hot_flags.bzl", "HOT_LTO_COPTS", "HOT_LTO_LINKOPTS")
+load("//tools:hot_flags.bzl", "HOT_LTO_COPTS", "HOT_LTO_LINKOPTS", "STATE_CODEC_COPTS")
 
 # hotcc's targets, named with Label(): a plain "//tools:..." would name a target of the
 # repository that calls the macro, not of hotcc's. Bazel 4's select() keys and a macro's deps
@@ -169,7 +169,8 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
         hot build has their `lib<name>.so` as runfiles, so `bazel run` builds them.
       srcs: the host's sources; those that call modules include `<name>_modules.h`.
       deps: dependencies of both builds, e.g. the modules' `hot_cc_interface`.
-      copts: compile flags for `srcs`, after the link-time optimization flags of `-c opt`.
+      copts: compile flags for `srcs`, after the link-time optimization flags of `-c opt` and
+        `-std=c++20` (the host's sources may carry its State with reload/state_codec.h).
       linkopts: link flags, after the defaults.
       tags: added to each target's tags.
       **kwargs: passed to each `cc_binary`.
@@ -215,7 +216,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
             _HOT_MODE: module_files,
             "//conditions:default": [],
         }),
-        copts = HOT_LTO_COPTS + copts,
+        copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts,
         linkopts = HOT_LTO_LINKOPTS + linkopts + select({
             _DYNAMIC_LINK: [],
             "//conditions:default": ["-static"],
@@ -227,7 +228,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
         name = name + "_static",
         srcs = srcs,
         deps = deps + static_deps,
-        copts = HOT_LTO_COPTS + copts,
+        copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts,
         linkopts = HOT_LTO_LINKOPTS + linkopts + select({
             _SANITIZER: [],
             "//conditions:default": ["-static"],
@@ -240,7 +241,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
         srcs = srcs,
         deps = deps + hot_deps,
         data = module_files,
-        copts = HOT_LTO_COPTS + copts,
+        copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts,
         linkopts = HOT_LTO_LINKOPTS + linkopts,
         tags = tags,
         **kwargs

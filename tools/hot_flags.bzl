@@ -44,6 +44,14 @@ HOT_LTO_LINKOPTS = select({
     "//conditions:default": [],
 })
 
+# The language of code that carries a host's State across a relaunch (reload/state_codec.h
+# reflects on it with C++20). Everything else, hot libraries above all, is C++17
+# (tools/hotcc.bazelrc): the C++20 standard headers make a hot library's compile about 1.6 times
+# as long (tools/bench/compile_floor.py), and that compile is most of every edit-to-effect.
+# State itself is shared by both and must be valid C++17; libstdc++'s types have one layout in
+# both modes.
+STATE_CODEC_COPTS = ["-std=c++20"]
+
 # Link flags for lib<name>.so.
 HOT_MODULE_LINKOPTS = [
     # Every symbol must resolve when the module is linked, not when the app first calls it.

@@ -48,6 +48,8 @@ import time
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VIEW_SOURCE = "libs/view/view.cc"
+# The copy's .bazelrc imports this file, which holds the flags of the variant being measured.
+BENCH_BAZELRC = ".bazelrc.bench"
 MODULE_OUTPUT = "bazel-bin/libs/view/libview.so"
 # The literal that each edit replaces with a marker; libs/view/view.cc prints it first.
 PREFIX = '"tick "'
@@ -224,6 +226,12 @@ class DevLoop:
     """tools/dev.sh in the copy, with ibazel's -debounce set through HOTCC_DEBOUNCE."""
 
     def __init__(self, copy, work, name, debounce, tick_ms):
+        # "20ms --watchfs": the debounce, then extra Bazel flags, which go to every Bazel
+        # command of the copy through its .bazelrc (ibazel would take a flag it does not know
+        # for a target).
+        with open(os.path.join(copy, BENCH_BAZELRC), "w") as bazelrc:
+            flags = debounce.split()[1:]
+            bazelrc.write(f"build {' '.join(flags)}\n" if flags else "")
         self.out_file = open(os.path.join(work, f"stdout-{name}"), "wb")
         self.err_file = open(os.path.join(work, f"stderr-{name}"), "wb")
         out_r, out_w = os.pipe()
@@ -231,9 +239,7 @@ class DevLoop:
         self.process = subprocess.Popen(
             ["tools/dev.sh", f"--tick_ms={tick_ms}", "--seed=5"],
             cwd=copy, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-            # "20ms --watchfs": the debounce, then extra Bazel flags (HOTCC_BAZEL_FLAGS).
-            env=dict(os.environ, HOTCC_DEBOUNCE=debounce.split()[0],
-                     HOTCC_BAZEL_FLAGS=" ".join(debounce.split()[1:])),
+            env=dict(os.environ, HOTCC_DEBOUNCE=debounce.split()[0]),
             # A session of its own, so that cleanup can reach every process but the app (which
             # ibazel puts in a group of its own); SIGINT at its default, as in a terminal.
             start_new_session=True,
@@ -506,6 +512,8 @@ def main():
                     SOURCE_ROOT, capture_output=True).stdout
         run(["xargs", "-0", "cp", "--parents", "-t", copy], SOURCE_ROOT, input=files)
         copied = True
+        with open(os.path.join(copy, ".bazelrc"), "a") as bazelrc:
+            bazelrc.write(f"try-import %workspace%/{BENCH_BAZELRC}\n")
         run(["bash", "tools/setup.sh"], copy)
         execroot = run(["bazel", "info", "execution_root"], copy, stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL).stdout.strip()
