@@ -14,7 +14,7 @@
 # Benchmarks are binaries, never tests: `bazel test //...` does not run them.
 set -euo pipefail
 
-BENCHMARKS=(edit_latency load_cost call_overhead soak)
+BENCHMARKS=(edit_latency load_cost call_overhead soak compile_floor)
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly RESULTS_DIR="${PWD}/bench-results"
@@ -48,6 +48,11 @@ bench_call_overhead() {
 bench_soak() {
   bazel_run //tools/bench:soak -- --reloads=1000 --warmup=20 \
     --json_out="${RESULTS_DIR}/soak.json"
+}
+
+# Benchmark 5: what a hot library's compile costs, split: -g, -O2, C++20, front end, PCH.
+bench_compile_floor() {
+  python3 tools/bench/compile_floor.py --json_out="${RESULTS_DIR}/compile_floor.json"
 }
 
 # The machine the numbers come from, as Markdown and as bench-results/machine.json.
