@@ -34,6 +34,8 @@ readonly FUZZ_PACKAGES=(
   libclang-rt-14-dev=1:14.0.6-12
   llvm-14=1:14.0.6-12
 )
+# tools/compile_commands.sh's users, and its test: clangd reads compile_commands.json.
+readonly IDE_PACKAGES=(clangd-14=1:14.0.6-12)
 readonly ABSEIL_SOURCE=abseil=20220623.1-1+deb12u2
 readonly ABSEIL_ORIG=abseil_20220623.1.orig.tar.gz
 readonly ABSEIL_ORIG_SHA256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe
@@ -167,7 +169,8 @@ main() {
     esac
   done
   [[ "$(uname -m)" == x86_64 ]] || die "hotcc is set up for x86-64 Linux; this is $(uname -m)"
-  install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+  install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}" \
+    "${IDE_PACKAGES[@]}"
   # A machine may already have Node.js from elsewhere, with npm bundled: Debian's npm would
   # conflict with it, so it is installed only where there is no npm at all.
   command -v npm >/dev/null 2>&1 || install_packages nodejs npm

@@ -28,4 +28,5 @@ tools/fuzz.sh --seconds=30
 tools/e2e_test.sh
 tools/e2e_two_terminal_test.sh
 tools/add_library_test.sh
+tools/compile_commands_test.sh
 tools/consumer_test.sh
