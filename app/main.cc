@@ -70,9 +70,10 @@ absl::StatusOr<Libraries> BindLibraries() {
   return Libraries{*std::move(host), *update, *view};
 }
 
-// A call that crashed was rolled back (and logged) by the loader, with the state restored: run
-// it again on the version rolled back to, so that the tick still happens. (The static build's
-// calls cannot fail.)
+// A call that crashed was rolled back (and logged) by the loader, with the state restored (the
+// loader says when it could not: a fault after the version's first 64 calls): run it again on
+// the version rolled back to, so that the tick still happens. (The static build's calls cannot
+// fail.)
 template <typename Module, typename Call>
 absl::Status RetryAfterRollback(const Module& module, Call call) {
   absl::Status status = call();
