@@ -362,6 +362,7 @@ bool HotReloader::ReadIbazelNotifications() {
       const std::string line = notification_buffer_.substr(0, newline);
       notification_buffer_.erase(0, newline + 1);
       absl::string_view outcome = line;
+      if (line == "IBAZEL_BUILD_STARTED") build_started_ = absl::Now();
       if (!absl::ConsumePrefix(&outcome, "IBAZEL_BUILD_COMPLETED ")) continue;
       if (outcome == "SUCCESS") {
         ReloadChanged().IgnoreError();
@@ -376,7 +377,9 @@ bool HotReloader::ReadIbazelNotifications() {
 absl::Status HotReloader::ReloadChanged() {
   absl::Status first_refusal;
   const absl::Time now = absl::Now();
-  for (const auto& watched : modules_) first_refusal.Update(watched->slot->Reload(now));
+  for (const auto& watched : modules_) {
+    first_refusal.Update(watched->slot->Reload(now, build_started_));
+  }
   return first_refusal;
 }
 

@@ -171,6 +171,8 @@ class HotReloader {
   const int inotify_fd_;  // -1 under ibazel notifications.
   std::vector<std::unique_ptr<Watched>> modules_;
   std::string notification_buffer_;
+  // When ibazel last said a build started; InfinitePast before the first.
+  absl::Time build_started_ = absl::InfinitePast();
   bool notifications_open_ = true;
 };
 

@@ -138,6 +138,35 @@ TEST_F(HotReloaderTest, UnderIbazelReloadsOnlyWhenABuildSucceeds) {
   close(notifications[0]);
 }
 
+TEST_F(HotReloaderTest, SaysHowLongAfterItsBuildStartedAModuleWentLive) {
+  int notifications[2];
+  ASSERT_EQ(pipe(notifications), 0);
+  HotReloader::Options options;
+  options.ibazel_notifications = true;
+  options.notification_fd = notifications[0];
+  std::unique_ptr<HotReloader> reloader = MakeReloader(options);
+  HotModule<CounterApi> counter = AddCounter(*reloader);
+  auto notify = [&](absl::string_view line) {
+    ASSERT_EQ(write(notifications[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  };
+  notify("IBAZEL_BUILD_STARTED\n");
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(20));
+  absl::SleepFor(absl::Milliseconds(120));  // The build.
+  InstallFile(FixturePath("v2"), module_path_);
+  notify("IBAZEL_BUILD_COMPLETED SUCCESS\n");
+  ASSERT_EQ(reloader->WaitUntil(absl::Now() + absl::Seconds(5)),
+            HotReloader::WaitOutcome::kBuildSucceeded);
+  ASSERT_EQ(FixtureVersion(counter), 2) << log_.Dump();
+  const std::vector<std::string> lines = log_.lines();
+  const std::string& reloaded = lines.back();
+  EXPECT_THAT(reloaded, HasSubstr("counter: reloaded v2 from ")) << log_.Dump();
+  EXPECT_THAT(reloaded, ::testing::ContainsRegex(
+                            "; live [1-9][0-9]{2,}ms after its build started \\(build [1-9][0-9]{2,}ms, "
+                            "notify [0-9.]+ms, load [0-9.]+ms\\)$"));
+  close(notifications[1]);
+  close(notifications[0]);
+}
+
 TEST_F(HotReloaderTest, AnIdleWaitUsesNoCpu) {
   std::unique_ptr<HotReloader> reloader = MakeReloader();
   AddCounter(*reloader);

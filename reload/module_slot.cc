@@ -202,18 +202,19 @@ absl::StatusOr<bool> ModuleSlot::ProbeIfItRunsCodeAtLoad(int fd, off_t size,
                                                  " when it loads); it never ran in the app"));
 }
 
-absl::Status ModuleSlot::Reload(absl::Time change_seen) {
+absl::Status ModuleSlot::Reload(absl::Time change_seen, absl::Time build_started) {
   std::optional<ModuleEvent> event;
   absl::Status status;
   {
     absl::MutexLock lock(&mu_);
-    status = ReloadLocked(change_seen, event);
+    status = ReloadLocked(change_seen, build_started, event);
   }
   if (event && on_event_) on_event_(*event);
   return status;
 }
 
-absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, std::optional<ModuleEvent>& event) {
+absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_started,
+                                      std::optional<ModuleEvent>& event) {
   // What is at the path now; a missing file counts as one identity of its own.
   auto identity_now = [&] {
     struct stat st;
@@ -270,11 +271,24 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, std::optional<Modu
   const std::string seen = change_seen == absl::InfinitePast()
                                ? std::string()
                                : absl::StrCat("seen ", Micros(timings.seen), ", ");
+  std::string live;
+  if (build_started != absl::InfinitePast()) {
+    const absl::Time written = absl::FromUnixNanos(current_->source.mtime_ns);
+    const absl::Duration load = timings.validated + timings.copied + timings.probed +
+                                timings.opened + timings.verified + timings.swapped;
+    const auto millis = [](absl::Duration d) {
+      return absl::StrFormat("%.*fms", d < absl::Milliseconds(10) ? 1 : 0,
+                             absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration())));
+    };
+    live = absl::StrCat("; live ", millis(absl::Now() - build_started),
+                        " after its build started (build ", millis(written - build_started),
+                        ", notify ", millis(timings.seen), ", load ", millis(load), ")");
+  }
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
                     " from ", spec_.path, " (", seen, "validated ", Micros(timings.validated),
                     ", copied ", Micros(timings.copied), probed, ", opened ",
                     Micros(timings.opened), ", verified ", Micros(timings.verified), ", swapped ",
-                    Micros(timings.swapped), ")", unloaded));
+                    Micros(timings.swapped), ")", unloaded, live));
   if (current_->hazards.any()) {
     log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
                       " will not unload: ", current_->hazards.Explain()));

@@ -92,7 +92,12 @@ class ModuleSlot {
   //                       dlopen failed (unresolved symbol, missing dependency);
   //   Aborted             its loading crashed in the helper process (reload/load_probe.h);
   //   DeadlineExceeded    its loading did not finish within spec.time_limit there.
-  absl::Status Reload(absl::Time change_seen = absl::InfinitePast());
+  //
+  // `build_started`, when known (ibazel says when each build starts), adds the edit-to-effect
+  // split a person reads at a glance to the report line: "; live 452ms after its build started
+  // (build 440ms, notify 12ms, load 0.4ms)".
+  absl::Status Reload(absl::Time change_seen = absl::InfinitePast(),
+                      absl::Time build_started = absl::InfinitePast());
 
   // Calls `call` with the current table, guarded by RunGuarded (reload/fault_guard.h) with
   // `time_limit` (default: spec.time_limit). If the call faults or runs out of time, runs
@@ -153,7 +158,8 @@ class ModuleSlot {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reload and RollBack under the lock; what happened, if anything, goes to `event`, which the
   // caller hands to on_event_ once the lock is released.
-  absl::Status ReloadLocked(absl::Time change_seen, std::optional<ModuleEvent>& event)
+  absl::Status ReloadLocked(absl::Time change_seen, absl::Time build_started,
+                            std::optional<ModuleEvent>& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RollBackLocked(int faulty_number, absl::string_view function,
                               const absl::Status& fault, bool restored,

@@ -26,6 +26,9 @@ ok "the dev loop runs the hot app (pid $pid)"
 
 # 1. Hot libraries: new output from the same process, the tick counter going on.
 check_hot_library_edits
+has_message '^hotcc: view: reloaded v[0-9]+ .*; live [0-9.]+ms after its build started \(build [0-9.]+ms, notify [0-9.]+ms, load [0-9.]+ms\)$' ||
+  fail "the reload line does not say how long after its build started the module went live"
+ok "each reload says how long after its build started the module went live: $(grep -a -o 'live [0-9.]*ms after its build started.*' "$err" | tail -n 1)"
 
 # 2. A compile error keeps the old code running; fixing it recovers.
 replace libs/view/view.cc 'return "e2e tick "' 'return "broken tick " +'
