@@ -138,8 +138,8 @@ void Resume(Relauncher& relauncher, State& state, RandomEngine& rng) {
     Report("the random engine starts afresh: its state in the snapshot is unreadable");
   }
   state = std::move(snapshot.state);
-  Report(absl::StrCat("resumed at tick ", state.tick, " with the state of the previous build: ",
-                      migration->Summary()));
+  Report(absl::StrCat("resumed at tick ", state.tick,
+                      " with the state of the previous build: ", migration->Summary()));
 }
 
 int Run(std::vector<std::string> args) {

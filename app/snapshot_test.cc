@@ -14,12 +14,8 @@ using ::testing::HasSubstr;
 TEST(SnapshotTest, CarriesTheStateAndTheRandomSequence) {
   RandomEngine rng(7);
   rng.Uniform(0, 100);
-  const State state{.tick = 12,
-                    .position = -3,
-                    .total = 40,
-                    .peak = 9,
-                    .recent = {-1, -2, -3},
-                    .label = "south"};
+  const State state{
+      .tick = 12, .position = -3, .total = 40, .peak = 9, .recent = {-1, -2, -3}, .label = "south"};
   Snapshot decoded;
   absl::StatusOr<StateMigration> migration =
       DecodeState(EncodeState(Snapshot{state, rng.SaveState()}), decoded);

@@ -24,8 +24,8 @@ absl::StatusOr<std::unique_ptr<HotHost>> HotHost::Create(HostOptions options) {
   reloader_options.on_event = std::move(options.on_event);
   absl::StatusOr<std::unique_ptr<HotReloader>> reloader = HotReloader::Create(reloader_options);
   if (!reloader.ok()) return reloader.status();
-  return std::unique_ptr<HotHost>(new HotHost(
-      *std::move(reloader), options.module_dir.value_or(absl::GetFlag(FLAGS_hot_dir))));
+  return std::unique_ptr<HotHost>(
+      new HotHost(*std::move(reloader), options.module_dir.value_or(absl::GetFlag(FLAGS_hot_dir))));
 }
 
 absl::StatusOr<std::string> HotHost::ModulePath(absl::string_view name,

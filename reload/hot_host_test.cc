@@ -1,6 +1,6 @@
 // The hot build's host over real fixture modules: it loads lib<name>.so from the module
-// directory, says what to do when the file is missing or the runfile unknown, forwards the module's events, and
-// reloads a new build while it waits.
+// directory, says what to do when the file is missing or the runfile unknown, forwards the module's
+// events, and reloads a new build while it waits.
 
 #include "reload/hot_host.h"
 

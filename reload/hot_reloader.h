@@ -24,9 +24,9 @@
 //   4. Call     `HotModule<Api>::Call` runs a function of the current table; a crash in it
 //               (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT from abort, assert or std::terminate,
 //               an escaping exception) or a call that runs past its time limit (Options::
-//               call_time_limit, or per call) restores the caller's state (CallRestoring, during the
-//               version's first 64 calls; see HotModule::CallRestoring) and
-//               rolls back to the last version that completed a call (reload/fault_guard.h).
+//               call_time_limit, or per call) restores the caller's state (CallRestoring, during
+//               the version's first 64 calls; see HotModule::CallRestoring) and rolls back to the
+//               last version that completed a call (reload/fault_guard.h).
 //   5. Unload   A replaced version is dlclosed once no thread is inside it, and the loader checks
 //               that its image is gone; if not, it says why (STB_GNU_UNIQUE symbols by name,
 //               NODELETE, thread_local destructors) and how to fix it.

@@ -160,9 +160,10 @@ TEST_F(HotReloaderTest, SaysHowLongAfterItsBuildStartedAModuleWentLive) {
   const std::vector<std::string> lines = log_.lines();
   const std::string& reloaded = lines.back();
   EXPECT_THAT(reloaded, HasSubstr("counter: reloaded v2 from ")) << log_.Dump();
-  EXPECT_THAT(reloaded, ::testing::ContainsRegex(
-                            "; live [1-9][0-9]{2,}ms after its build started \\(build [1-9][0-9]{2,}ms, "
-                            "notify [0-9.]+ms, load [0-9.]+ms\\)$"));
+  EXPECT_THAT(reloaded,
+              ::testing::ContainsRegex(
+                  "; live [1-9][0-9]{2,}ms after its build started \\(build [1-9][0-9]{2,}ms, "
+                  "notify [0-9.]+ms, load [0-9.]+ms\\)$"));
   close(notifications[1]);
   close(notifications[0]);
 }

@@ -46,10 +46,9 @@ TEST(LinkedHostTest, CallsReachTheLinkedTable) {
   EXPECT_TRUE(module->Call("twice", [&](const TwiceApi& api) { result = api.twice(21); }).ok());
   EXPECT_EQ(result, 42);
   int state = 5;
-  EXPECT_TRUE(module
-                  ->CallRestoring("twice", state,
-                                  [&](const TwiceApi& api) { state = api.twice(state); })
-                  .ok());
+  EXPECT_TRUE(
+      module->CallRestoring("twice", state, [&](const TwiceApi& api) { state = api.twice(state); })
+          .ok());
   EXPECT_EQ(state, 10);
   EXPECT_EQ(module->CallUnguarded([](const TwiceApi& api) { return api.twice(4); }), 8);
   EXPECT_EQ(module->Pin()->twice(3), 6);

@@ -354,9 +354,9 @@ absl::Status ModuleSlot::Call(absl::string_view function,
   restore();
   if (absl::IsCancelled(fault)) {
     // The host is stopping: not the module's fault, so nothing is rolled back.
-    const std::string what = absl::StrCat(spec_.name, ": ", function, " in v", number, " ",
-                                          fault.message(), "; ",
-                                          RestoreOutcome(restorable, number));
+    const std::string what =
+        absl::StrCat(spec_.name, ": ", function, " in v", number, " ", fault.message(), "; ",
+                     RestoreOutcome(restorable, number));
     log_(what);
     return absl::CancelledError(what);
   }

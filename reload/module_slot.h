@@ -159,12 +159,10 @@ class ModuleSlot {
   // Reload and RollBack under the lock; what happened, if anything, goes to `event`, which the
   // caller hands to on_event_ once the lock is released.
   absl::Status ReloadLocked(absl::Time change_seen, absl::Time build_started,
-                            std::optional<ModuleEvent>& event)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                            std::optional<ModuleEvent>& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RollBackLocked(int faulty_number, absl::string_view function,
                               const absl::Status& fault, bool restored,
-                              std::optional<ModuleEvent>& event)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                              std::optional<ModuleEvent>& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Publishes `next` (may be null), waits for callers of the previous one to leave.
   void Publish(Version* next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Unloads `version` (no longer published) and describes the outcome for the log.

@@ -471,12 +471,11 @@ TEST_F(ModuleSlotTest, AProvenVersionIsCalledWithoutACopyOfTheState) {
   HotModule<CounterApi> module(slot.get());
   // kNone: the crashy version changes the state and returns, completing the call.
   for (int i = 0; i < ModuleSlot::kProbationCalls; ++i) {
-    ASSERT_TRUE(module
-                    .CallRestoring("misbehave", counter,
-                                   [&](const CounterApi& api) {
-                                     api.misbehave(counter, Fault::kNone);
-                                   })
-                    .ok());
+    ASSERT_TRUE(
+        module
+            .CallRestoring("misbehave", counter,
+                           [&](const CounterApi& api) { api.misbehave(counter, Fault::kNone); })
+            .ok());
   }
   counter.value = 5;
   const absl::Status status = module.CallRestoring(

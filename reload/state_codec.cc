@@ -148,8 +148,8 @@ TypeNode ReadEnvelope(Reader& reader) {
   }
   const std::uint32_t version = static_cast<std::uint32_t>(reader.Unsigned(4));
   if (reader.ok() && (magic.back() != kMagic[sizeof(kMagic) - 1] || version != kFormatVersion)) {
-    reader.Fail(absl::StrCat("it has format version ", version, ", and this build reads ",
-                             kFormatVersion));
+    reader.Fail(
+        absl::StrCat("it has format version ", version, ", and this build reads ", kFormatVersion));
     return TypeNode();
   }
   return ReadType(reader);

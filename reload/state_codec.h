@@ -90,11 +90,11 @@ enum class Kind : char {
 // A type as a snapshot describes it.
 struct TypeNode {
   Kind kind = Kind::kBool;
-  int width = 0;                          // Bytes, for numbers and enums.
-  std::uint64_t length = 0;               // For arrays.
-  std::vector<TypeNode> arguments;        // Element; key and value; the optional's value.
-  std::vector<std::string> field_names;   // For structs, with their types in `arguments`.
-  std::string encoded;                    // The description's bytes, to compare types.
+  int width = 0;                         // Bytes, for numbers and enums.
+  std::uint64_t length = 0;              // For arrays.
+  std::vector<TypeNode> arguments;       // Element; key and value; the optional's value.
+  std::vector<std::string> field_names;  // For structs, with their types in `arguments`.
+  std::string encoded;                   // The description's bytes, to compare types.
 };
 
 class Writer {
@@ -289,7 +289,8 @@ void WriteType(Writer& writer) {
         WriteType<std::remove_cvref_t<decltype(std::get<kIndex>(
             reflect::TieFields(std::declval<T&>())))>>(writer)),
        ...);
-    }(std::make_index_sequence<reflect::kFieldCount<T>>());
+    }
+    (std::make_index_sequence<reflect::kFieldCount<T>>());
   }
 }
 
@@ -321,9 +322,8 @@ void WriteValue(Writer& writer, const T& value) {
     writer.Byte(value.has_value() ? 1 : 0);
     if (value.has_value()) WriteValue(writer, *value);
   } else {
-    reflect::ForEachField(value, [&](std::string_view, const auto& field) {
-      WriteValue(writer, field);
-    });
+    reflect::ForEachField(value,
+                          [&](std::string_view, const auto& field) { WriteValue(writer, field); });
   }
 }
 
@@ -350,11 +350,11 @@ inline bool IntegerFits(const TypeNode& from, bool to_signed, int to_width) {
 template <typename T>
 Fit FitOf(const TypeNode& from) {
   if (from.encoded == TypeOf<T>().encoded) return Fit::kSame;
-  if constexpr (std::is_same_v<T, bool> || std::is_enum_v<T> ||
-                std::is_same_v<T, std::string>) {
+  if constexpr (std::is_same_v<T, bool> || std::is_enum_v<T> || std::is_same_v<T, std::string>) {
     return Fit::kNone;
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (from.kind == Kind::kFloat) return from.width <= int{sizeof(T)} ? Fit::kConverted : Fit::kNone;
+    if (from.kind == Kind::kFloat)
+      return from.width <= int{sizeof(T)} ? Fit::kConverted : Fit::kNone;
     if (from.kind == Kind::kSigned || from.kind == Kind::kUnsigned) {
       // Every integer of that width is exact in T's significand.
       const int exact_bytes = sizeof(T) == 4 ? 2 : 4;
@@ -368,11 +368,11 @@ Fit FitOf(const TypeNode& from) {
     const Kind kind = IsVector<T>::value ? Kind::kVector : Kind::kOptional;
     if (from.kind != kind) return Fit::kNone;
     return FitOf<typename T::value_type>(from.arguments[0]) == Fit::kNone ? Fit::kNone
-                                                                           : Fit::kConverted;
+                                                                          : Fit::kConverted;
   } else if constexpr (IsArray<T>::value) {
     if (from.kind != Kind::kArray || from.length != std::tuple_size_v<T>) return Fit::kNone;
     return FitOf<typename T::value_type>(from.arguments[0]) == Fit::kNone ? Fit::kNone
-                                                                           : Fit::kConverted;
+                                                                          : Fit::kConverted;
   } else if constexpr (IsMap<T>::value) {
     if (from.kind != Kind::kMap) return Fit::kNone;
     return FitOf<typename T::key_type>(from.arguments[0]) == Fit::kNone ||
@@ -487,8 +487,8 @@ void ReadStruct(const TypeNode& from, Reader& reader, T& out, const Report* repo
       if (fit == Fit::kNone) {
         SkipValue(type, reader);
         if (report != nullptr) {
-          report->migration->reset.push_back(
-              path + " (" + TypeName(type) + " -> " + TypeName(TypeOf<Field>()) + ")");
+          report->migration->reset.push_back(path + " (" + TypeName(type) + " -> " +
+                                             TypeName(TypeOf<Field>()) + ")");
         }
         return;
       }
@@ -497,8 +497,8 @@ void ReadStruct(const TypeNode& from, Reader& reader, T& out, const Report* repo
       if (fit == Fit::kSame) {
         report->migration->kept.push_back(path);
       } else {
-        report->migration->converted.push_back(
-            path + " (" + TypeName(type) + " -> " + TypeName(TypeOf<Field>()) + ")");
+        report->migration->converted.push_back(path + " (" + TypeName(type) + " -> " +
+                                               TypeName(TypeOf<Field>()) + ")");
       }
     });
     if (!read) {

@@ -47,20 +47,20 @@ struct Old {
 };
 
 struct New {
-  std::int64_t tick = 0;          // kept
-  std::string label = "new";      // kept
-  std::int64_t total = 0;         // int32 -> int64: converted
-  double speed = 0;               // float -> double: converted
+  std::int64_t tick = 0;              // kept
+  std::string label = "new";          // kept
+  std::int64_t total = 0;             // int32 -> int64: converted
+  double speed = 0;                   // float -> double: converted
   std::vector<std::int64_t> history;  // vector<int32> -> vector<int64>: converted
-  std::int64_t count = 0;         // uint32 -> int64: converted
-  Point where;                    // nested: where.x, where.y kept
+  std::int64_t count = 0;             // uint32 -> int64: converted
+  Point where;                        // nested: where.x, where.y kept
   std::unordered_map<std::string, std::int64_t> scores;  // map -> unordered_map: converted
-  std::optional<std::int32_t> best;                       // optional<int16> -> <int32>
-  std::array<std::int64_t, 3> last_three = {};            // converted
-  Mode mode = Mode::kIdle;                                // kept
-  std::string retyped = "default";                        // int64 -> string: reset
-  std::vector<Point> path;                                // kept
-  std::int32_t added_field = 7;                           // added, at its default
+  std::optional<std::int32_t> best;                      // optional<int16> -> <int32>
+  std::array<std::int64_t, 3> last_three = {};           // converted
+  Mode mode = Mode::kIdle;                               // kept
+  std::string retyped = "default";                       // int64 -> string: reset
+  std::vector<Point> path;                               // kept
+  std::int32_t added_field = 7;                          // added, at its default
 };
 
 Old SampleOld() {
@@ -123,13 +123,13 @@ TEST(StateCodecTest, EachRuleOfAnEditedStruct) {
   EXPECT_EQ(now.added_field, 7);
   EXPECT_THAT(migration->kept,
               UnorderedElementsAre("tick", "label", "where.x", "where.y", "mode", "path"));
-  EXPECT_THAT(migration->converted,
-              UnorderedElementsAre("total (int32 -> int64)", "speed (float -> double)",
-                                   "history (vector<int32> -> vector<int64>)",
-                                   "count (uint32 -> int64)",
-                                   "scores (map<string, int32> -> map<string, int64>)",
-                                   "best (optional<int16> -> optional<int32>)",
-                                   "last_three (array<int32, 3> -> array<int64, 3>)"));
+  EXPECT_THAT(
+      migration->converted,
+      UnorderedElementsAre("total (int32 -> int64)", "speed (float -> double)",
+                           "history (vector<int32> -> vector<int64>)", "count (uint32 -> int64)",
+                           "scores (map<string, int32> -> map<string, int64>)",
+                           "best (optional<int16> -> optional<int32>)",
+                           "last_three (array<int32, 3> -> array<int64, 3>)"));
   EXPECT_THAT(migration->reset, ElementsAre("retyped (int64 -> string)"));
   EXPECT_THAT(migration->added, ElementsAre("added_field"));
   EXPECT_THAT(migration->dropped, ElementsAre("dropped_field"));

@@ -34,8 +34,9 @@ readonly FUZZ_PACKAGES=(
   libclang-rt-14-dev=1:14.0.6-12
   llvm-14=1:14.0.6-12
 )
-# tools/compile_commands.sh's users, and its test: clangd reads compile_commands.json.
-readonly IDE_PACKAGES=(clangd-14=1:14.0.6-12)
+# clangd reads tools/compile_commands.sh's compile_commands.json (and its test runs it);
+# tools/format_check.sh runs clang-format.
+readonly IDE_PACKAGES=(clangd-14=1:14.0.6-12 clang-format-14=1:14.0.6-12)
 readonly ABSEIL_SOURCE=abseil=20220623.1-1+deb12u2
 readonly ABSEIL_ORIG=abseil_20220623.1.orig.tar.gz
 readonly ABSEIL_ORIG_SHA256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe

@@ -6,8 +6,11 @@
 # 3. tools/fuzz.sh: 30 s of fuzzing the module validator (reload/elf_file.cc),
 # 4. tools/e2e_test.sh and tools/e2e_two_terminal_test.sh: the real dev loop, in tools/dev.sh's
 #    form and in the README's two-terminal form, each on a temporary copy of the workspace.
-# 5. tools/consumer_test.sh: examples/consumer, a workspace that uses hotcc as an external
+# 5. tools/add_library_test.sh: a third hot library added as the README says, on a copy.
+# 6. tools/compile_commands_test.sh: compile_commands.json, checked with clangd, on a copy.
+# 7. tools/consumer_test.sh: examples/consumer, a workspace that uses hotcc as an external
 #    repository, built static and hot, and reloading an edited module, on a temporary copy.
+# Before all of them, after the setup, tools/format_check.sh: C++ formatting drift fails the run.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,6 +20,7 @@ if [[ $# -gt 0 ]]; then
   bazel test "$@"
   exit
 fi
+tools/format_check.sh
 # CI runs every test, rather than trusting results cached (in the shared disk cache) by an
 # earlier run on the same machine.
 if [[ "${CI:-}" == true ]]; then

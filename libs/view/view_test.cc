@@ -6,10 +6,9 @@ namespace hotcc::demo {
 namespace {
 
 TEST(ViewStateTest, RendersEveryFieldOnOneLine) {
-  State state{.tick = 3, .position = -2, .total = 9, .peak = 5, .recent = {1, 0, -2},
-              .label = "south"};
-  EXPECT_EQ(view_state(state),
-            "tick 3 | position -2 | total 9 | peak 5 | recent 1,0,-2 | south");
+  State state{
+      .tick = 3, .position = -2, .total = 9, .peak = 5, .recent = {1, 0, -2}, .label = "south"};
+  EXPECT_EQ(view_state(state), "tick 3 | position -2 | total 9 | peak 5 | recent 1,0,-2 | south");
 }
 
 TEST(ViewStateTest, RendersTheInitialState) {
