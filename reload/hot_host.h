@@ -68,10 +68,6 @@ class HotHost {
   // that a module that hangs cannot keep the host from stopping. Async-signal-safe.
   static void AbandonCalls();
 
-  static constexpr bool kHot = true;
-
-  HotReloader& reloader() { return *reloader_; }
-
  private:
   HotHost(std::unique_ptr<HotReloader> reloader, std::string module_dir)
       : reloader_(std::move(reloader)), module_dir_(std::move(module_dir)) {}

@@ -40,6 +40,33 @@ class HotReloaderTest : public ::testing::Test {
     return *std::move(reloader);
   }
 
+  ~HotReloaderTest() override {
+    for (const int fd : ibazel_pipe_) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  // A reloader that reads ibazel's notifications from a pipe, as under `ibazel run`;
+  // NotifyAsIbazel writes to its other end.
+  std::unique_ptr<HotReloader> MakeIbazelReloader() {
+    EXPECT_EQ(pipe(ibazel_pipe_), 0);
+    HotReloader::Options options;
+    options.ibazel_notifications = true;
+    options.notification_fd = ibazel_pipe_[0];
+    return MakeReloader(options);
+  }
+
+  void NotifyAsIbazel(absl::string_view lines) {
+    ASSERT_EQ(write(ibazel_pipe_[1], lines.data(), lines.size()),
+              static_cast<ssize_t>(lines.size()));
+  }
+
+  // ibazel exits: the reloader sees the end of its notifications.
+  void CloseIbazelSide() {
+    close(ibazel_pipe_[1]);
+    ibazel_pipe_[1] = -1;
+  }
+
   HotModule<CounterApi> AddCounter(HotReloader& reloader) {
     absl::StatusOr<HotModule<CounterApi>> module =
         reloader.Add<CounterApi>("counter", module_path_, HOTCC_INTERFACE_FINGERPRINT);
@@ -64,6 +91,7 @@ class HotReloaderTest : public ::testing::Test {
   ScratchDir scratch_;
   const std::string module_path_;
   LogCapture log_;
+  int ibazel_pipe_[2] = {-1, -1};
 };
 
 TEST_F(HotReloaderTest, LoadsANewBuildWhenItAppearsInTheDirectory) {
@@ -108,52 +136,35 @@ TEST_F(HotReloaderTest, ABurstOfPartialWritesLoadsTheFinalFileOnce) {
 }
 
 TEST_F(HotReloaderTest, UnderIbazelReloadsOnlyWhenABuildSucceeds) {
-  int notifications[2];
-  ASSERT_EQ(pipe(notifications), 0);
-  HotReloader::Options options;
-  options.ibazel_notifications = true;
-  options.notification_fd = notifications[0];
-  std::unique_ptr<HotReloader> reloader = MakeReloader(options);
+  std::unique_ptr<HotReloader> reloader = MakeIbazelReloader();
   HotModule<CounterApi> counter = AddCounter(*reloader);
-  auto notify = [&](absl::string_view line) {
-    ASSERT_EQ(write(notifications[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
-  };
 
-  notify("IBAZEL_BUILD_STARTED\n");
+  NotifyAsIbazel("IBAZEL_BUILD_STARTED\n");
   InstallFile(FixturePath("v2"), module_path_);
   reloader->WaitUntil(absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(FixtureVersion(counter), 1) << "a file is not loaded while its build runs";
 
-  notify("IBAZEL_BUILD_COMPLETED FAILURE\n");
+  NotifyAsIbazel("IBAZEL_BUILD_COMPLETED FAILURE\n");
   reloader->WaitUntil(absl::Now() + absl::Milliseconds(100));
   EXPECT_EQ(FixtureVersion(counter), 1);
   EXPECT_THAT(log_.Dump(), HasSubstr("the build failed"));
 
-  notify("IBAZEL_BUILD_STARTED\nIBAZEL_BUILD_COMPLETED SUCCESS\n");
+  NotifyAsIbazel("IBAZEL_BUILD_STARTED\nIBAZEL_BUILD_COMPLETED SUCCESS\n");
   EXPECT_EQ(reloader->WaitUntil(absl::Now() + absl::Seconds(5)),
             HotReloader::WaitOutcome::kBuildSucceeded);
   EXPECT_EQ(FixtureVersion(counter), 2) << log_.Dump();
-  close(notifications[1]);
+  CloseIbazelSide();
   reloader->WaitUntil(absl::Now() + absl::Milliseconds(50));  // ibazel gone: no busy loop.
-  close(notifications[0]);
 }
 
 TEST_F(HotReloaderTest, SaysHowLongAfterItsBuildStartedAModuleWentLive) {
-  int notifications[2];
-  ASSERT_EQ(pipe(notifications), 0);
-  HotReloader::Options options;
-  options.ibazel_notifications = true;
-  options.notification_fd = notifications[0];
-  std::unique_ptr<HotReloader> reloader = MakeReloader(options);
+  std::unique_ptr<HotReloader> reloader = MakeIbazelReloader();
   HotModule<CounterApi> counter = AddCounter(*reloader);
-  auto notify = [&](absl::string_view line) {
-    ASSERT_EQ(write(notifications[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
-  };
-  notify("IBAZEL_BUILD_STARTED\n");
+  NotifyAsIbazel("IBAZEL_BUILD_STARTED\n");
   reloader->WaitUntil(absl::Now() + absl::Milliseconds(20));
   absl::SleepFor(absl::Milliseconds(120));  // The build.
   InstallFile(FixturePath("v2"), module_path_);
-  notify("IBAZEL_BUILD_COMPLETED SUCCESS\n");
+  NotifyAsIbazel("IBAZEL_BUILD_COMPLETED SUCCESS\n");
   ASSERT_EQ(reloader->WaitUntil(absl::Now() + absl::Seconds(5)),
             HotReloader::WaitOutcome::kBuildSucceeded);
   ASSERT_EQ(FixtureVersion(counter), 2) << log_.Dump();
@@ -164,8 +175,6 @@ TEST_F(HotReloaderTest, SaysHowLongAfterItsBuildStartedAModuleWentLive) {
               ::testing::ContainsRegex(
                   "; live [1-9][0-9]{2,}ms after its build started \\(build [1-9][0-9]{2,}ms, "
                   "notify [0-9.]+ms, load [0-9.]+ms\\)$"));
-  close(notifications[1]);
-  close(notifications[0]);
 }
 
 TEST_F(HotReloaderTest, AnIdleWaitUsesNoCpu) {

@@ -118,8 +118,6 @@ class LinkedHost {
   // Nothing to abandon: there are no guarded calls. Async-signal-safe, as the hot one.
   static void AbandonCalls() {}
 
-  static constexpr bool kHot = false;
-
  private:
   LinkedHost() = default;
 };

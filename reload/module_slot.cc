@@ -255,7 +255,7 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_s
   // The previous version stays as the rollback target if it ever completed a call; the one it
   // replaces, or the previous version itself if it never ran, is unloaded.
   std::unique_ptr<Version> retired;
-  if (current_ && current_->proven.load(std::memory_order_relaxed)) {
+  if (current_ && current_->completed_calls.load(std::memory_order_relaxed) > 0) {
     retired = std::exchange(rollback_, std::move(current_));
   } else {
     retired = std::move(current_);
@@ -338,10 +338,8 @@ absl::Status ModuleSlot::Call(absl::string_view function,
     guard.code = version->code;
     fault = RunGuarded([&] { call(version->api); }, guard);
     if (fault.ok()) {
-      if (!version->proven.load(std::memory_order_relaxed)) {
-        version->proven.store(true, std::memory_order_relaxed);
-      }
-      // Racing increments may undercount by a few: probation then lasts a few calls longer.
+      // Racing increments may undercount by a few (probation then lasts a few calls longer),
+      // but never leave a completed version at zero.
       const int completed = version->completed_calls.load(std::memory_order_relaxed);
       if (completed < kProbationCalls) {
         version->completed_calls.store(completed + 1, std::memory_order_relaxed);

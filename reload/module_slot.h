@@ -148,9 +148,8 @@ class ModuleSlot {
     UnloadHazards hazards;
     // Its machine code, where the watchdog may interrupt a call that ran out of time.
     std::vector<CodeRange> code;
-    // Set by the first call that completes: the version is then a rollback target.
-    std::atomic<bool> proven{false};
-    // Completed calls, counted up to kProbationCalls.
+    // Completed calls, counted up to kProbationCalls. Once a call completed (non-zero), the
+    // version is a rollback target; below kProbationCalls, it is on probation.
     std::atomic<int> completed_calls{0};
   };
 

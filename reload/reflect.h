@@ -226,6 +226,10 @@ constexpr auto TieFields(T& object) {
   }
 }
 
+// The type of field `kIndex` of `T`, without reference or const.
+template <typename T, std::size_t kIndex>
+using FieldType = std::remove_cvref_t<decltype(std::get<kIndex>(TieFields(std::declval<T&>())))>;
+
 template <typename T, std::size_t kIndex>
 inline constexpr std::string_view kFieldName =
     internal::FieldIdentifier(internal::SpellingOf<internal::FieldAddress{

@@ -191,12 +191,8 @@ struct IsOptional : std::false_type {};
 template <typename T>
 struct IsOptional<std::optional<T>> : std::true_type {};
 
-template <typename T>
-constexpr bool Carriable();
-
-template <typename T, std::size_t... kIndex>
-constexpr bool AllFieldsCarriable(std::index_sequence<kIndex...>);
-
+// Whether a value of type T can be carried. A struct counts as carriable here: CheckCarriable
+// checks its fields one by one, so that an error names the innermost field at fault.
 template <typename T>
 constexpr bool Carriable() {
   if constexpr (std::is_same_v<T, bool> || std::is_arithmetic_v<T> || std::is_enum_v<T> ||
@@ -206,18 +202,9 @@ constexpr bool Carriable() {
     return Carriable<typename T::value_type>();
   } else if constexpr (IsMap<T>::value) {
     return Carriable<typename T::key_type>() && Carriable<typename T::mapped_type>();
-  } else if constexpr (reflect::kReflectable<T>) {
-    return AllFieldsCarriable<T>(std::make_index_sequence<reflect::kFieldCount<T>>());
   } else {
-    return false;
+    return reflect::kReflectable<T>;
   }
-}
-
-template <typename T, std::size_t... kIndex>
-constexpr bool AllFieldsCarriable(std::index_sequence<kIndex...>) {
-  return (Carriable<std::remove_cvref_t<decltype(std::get<kIndex>(
-              reflect::TieFields(std::declval<T&>())))>>() &&
-          ...);
 }
 
 // A field's name as a template argument, so that a compile error shows it.
@@ -286,8 +273,7 @@ void WriteType(Writer& writer) {
     writer.Unsigned(reflect::kFieldCount<T>, 4);
     [&]<std::size_t... kIndex>(std::index_sequence<kIndex...>) {
       ((writer.Text(reflect::kFieldName<T, kIndex>),
-        WriteType<std::remove_cvref_t<decltype(std::get<kIndex>(
-            reflect::TieFields(std::declval<T&>())))>>(writer)),
+        WriteType<reflect::FieldType<T, kIndex>>(writer)),
        ...);
     }
     (std::make_index_sequence<reflect::kFieldCount<T>>());
@@ -525,8 +511,7 @@ constexpr bool CheckCarriable() {
     return CheckCarriable<typename T::value_type>();
   } else if constexpr (IsMap<T>::value) {
     return CheckCarriable<typename T::key_type>() && CheckCarriable<typename T::mapped_type>();
-  } else if constexpr (std::is_class_v<T> && !std::is_same_v<T, std::string> &&
-                       reflect::kReflectable<T>) {
+  } else if constexpr (reflect::kReflectable<T>) {
     return CheckFields<T>(std::make_index_sequence<reflect::kFieldCount<T>>());
   } else {
     return true;
@@ -535,11 +520,8 @@ constexpr bool CheckCarriable() {
 
 template <typename T, std::size_t... kIndex>
 constexpr bool CheckFields(std::index_sequence<kIndex...>) {
-  return ((CarriedField<FieldNameStorage<T, kIndex>(),
-                        std::remove_cvref_t<decltype(std::get<kIndex>(
-                            reflect::TieFields(std::declval<T&>())))>>::kChecked &&
-           CheckCarriable<std::remove_cvref_t<decltype(std::get<kIndex>(
-               reflect::TieFields(std::declval<T&>())))>>()) &&
+  return ((CarriedField<FieldNameStorage<T, kIndex>(), reflect::FieldType<T, kIndex>>::kChecked &&
+           CheckCarriable<reflect::FieldType<T, kIndex>>()) &&
           ...);
 }
 

@@ -176,6 +176,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
       **kwargs: passed to each `cc_binary`.
     """
     module_files = [_module_file_label(module) for module in modules]
+    host_copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts
     namespace = _identifier(name + "_modules")
     include_prefix = native.package_name()
     headers = {}
@@ -216,7 +217,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
             _HOT_MODE: module_files,
             "//conditions:default": [],
         }),
-        copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts,
+        copts = host_copts,
         linkopts = HOT_LTO_LINKOPTS + linkopts + select({
             _DYNAMIC_LINK: [],
             "//conditions:default": ["-static"],
@@ -228,7 +229,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
         name = name + "_static",
         srcs = srcs,
         deps = deps + static_deps,
-        copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts,
+        copts = host_copts,
         linkopts = HOT_LTO_LINKOPTS + linkopts + select({
             _SANITIZER: [],
             "//conditions:default": ["-static"],
@@ -241,7 +242,7 @@ def hot_cc_binary(name, modules, srcs = [], deps = [], copts = [], linkopts = []
         srcs = srcs,
         deps = deps + hot_deps,
         data = module_files,
-        copts = HOT_LTO_COPTS + STATE_CODEC_COPTS + copts,
+        copts = host_copts,
         linkopts = HOT_LTO_LINKOPTS + linkopts,
         tags = tags,
         **kwargs
