@@ -109,6 +109,12 @@ app_pid() {
 }
 
 last_line() { tail -n 1 "$out"; }
+# wait_for_ticks_past SECONDS TICK WHAT: waits until the app's last line is past tick TICK
+# (the third word: "<prefix> tick N | ..."), for at most SECONDS.
+wait_for_ticks_past() {
+  wait_for "$1" "ticks past $2 after $3" bash -c \
+    "[[ \$(tail -n 1 '$out' | awk '{print \$3}') -gt $2 ]]"
+}
 lines_matching() { grep -c -E "$1" "$out" || true; }
 has_line() { grep -q -E "$1" "$out"; }
 has_message() { grep -a -q -E "$1" "$err"; }

@@ -47,8 +47,7 @@ ok "fixing the error recovers, in the same process"
 before="$(tick_of "$(last_line)")"
 replace app/main.cc 'prints one line per tick;' 'prints one line per tick (e2e);'
 wait_for 120 "the relaunch" has_message 'resumed at tick'
-wait_for 10 "ticks after the relaunch" bash -c \
-  "[[ \$(tail -n 1 '$out' | awk '{print \$3}') -gt $before ]]"
+wait_for_ticks_past 10 "$before" "the relaunch"
 [[ "$(app_pid)" == "$pid" ]] || fail "the relaunch is not in place (pid $(app_pid))"
 ok "an app edit relaunches in place and keeps the state (ticks past $before)"
 
@@ -67,8 +66,7 @@ state_edit() {
   line="$(grep -a 'resumed at tick' "$err" | tail -n 1)"
   grep -q -E "$expected" <<<"$line" || fail "after $what: '$line' does not match '$expected'"
   [[ "$(tick_of "$line")" -ge "$before" ]] || fail "after $what the ticks restarted: $line"
-  wait_for 10 "ticks after $what" bash -c \
-    "[[ \$(tail -n 1 '$out' | awk '{print \$3}') -gt $before ]]"
+  wait_for_ticks_past 10 "$before" "$what"
   [[ "$(app_pid)" == "$pid" ]] || fail "the relaunch after $what is not in place"
   ok "$what: relaunched in place, ticks past $before; $(sed 's/.*previous build: //' <<<"$line")"
 }
@@ -88,8 +86,7 @@ sleep 2
 if grep -a 'resumed at tick' "$err" | tail -n 1 | grep -q -E 'converted|reset|added|dropped'; then
   fail "a comment edit in State changed how the state crossed"
 fi
-wait_for 10 "ticks after the comment edit" bash -c \
-  "[[ \$(tail -n 1 '$out' | awk '{print \$3}') -gt $before ]]"
+wait_for_ticks_past 10 "$before" "the comment edit"
 [[ "$(app_pid)" == "$pid" ]] || fail "a comment edit in State restarted the app"
 ok "a comment edit in State: built, nothing refused, the ticks going on past $before"
 state_edit "a std::vector field added" '  std::int64_t peak = 0;' '  std::int64_t peak = 0;

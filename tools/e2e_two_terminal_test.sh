@@ -74,8 +74,7 @@ survives() {  # survives WHAT SINCE MESSAGE
   tick="$(tick_of "$(last_line)")"
   wait_for 120 "$what to be reported" bash -c \
     "tail -n +$((since + 1)) '$err' | grep -a -q -E '$message'"
-  wait_for 20 "ticks after $what" bash -c \
-    "[[ \$(tail -n 1 '$out' | awk '{print \$3}') -gt $((tick + 3)) ]]"
+  wait_for_ticks_past 20 "$((tick + 3))" "$what"
   [[ "$(app_pid)" == "$app" ]] || fail "the app did not survive $what"
   ok "$what: reported, rolled back, the same process ticks on past $tick"
 }
