@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "reload/status_util.h"
 
 namespace hotcc {
@@ -31,6 +33,25 @@ absl::Status CopyFileContents(int from, int to, off_t size, const std::string& f
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::uint64_t> DigestFileContents(int fd, off_t size, const std::string& path) {
+  // Read, not mapped: a file that shrinks under a mapping would kill the host with SIGBUS.
+  std::uint64_t digest = absl::HashOf(size);
+  char buffer[1 << 16];
+  off_t offset = 0;
+  while (offset < size) {
+    const ssize_t got = pread(fd, buffer, std::min<off_t>(sizeof(buffer), size - offset), offset);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return PosixError(errno, "cannot read", path);
+    if (got == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, ": file shrank while being read (still being written?)"));
+    }
+    digest = absl::HashOf(digest, absl::string_view(buffer, static_cast<size_t>(got)));
+    offset += got;
+  }
+  return digest;
 }
 
 }  // namespace hotcc

@@ -11,7 +11,9 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
@@ -105,6 +107,11 @@ bool HotReloader::IbazelAskedForNotifications() {
   return value != nullptr && absl::string_view(value) == "y";
 }
 
+std::string HotReloader::FastDirFromEnvironment() {
+  const char* value = std::getenv("HOTCC_FAST_DIR");
+  return value != nullptr ? value : "";
+}
+
 absl::StatusOr<std::unique_ptr<HotReloader>> HotReloader::Create(Options options) {
   if (!options.log) options.log = &LogToStderr;
   absl::StatusOr<PrivateDir> private_dir = PrivateDir::Create(options.private_dir_base);
@@ -118,8 +125,22 @@ absl::StatusOr<std::unique_ptr<HotReloader>> HotReloader::Create(Options options
     const int fd = options.notification_fd;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
   }
-  return std::unique_ptr<HotReloader>(
+  const std::string fast_dir = options.fast_dir;
+  std::unique_ptr<HotReloader> reloader(
       new HotReloader(std::move(options), *std::move(private_dir), inotify_fd));
+  if (!fast_dir.empty()) {
+    // Without it the dev loop still works, on Bazel's builds alone: say so, and go on.
+    const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd < 0 || inotify_add_watch(fd, fast_dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+      reloader->options_.log(absl::StrCat("cannot watch the fast path's directory ", fast_dir,
+                                          " (", std::strerror(errno),
+                                          "): loading Bazel's builds only"));
+      if (fd >= 0) close(fd);
+    } else {
+      reloader->fast_path_fd_ = fd;
+    }
+  }
+  return reloader;
 }
 
 HotReloader::HotReloader(Options options, PrivateDir private_dir, int inotify_fd)
@@ -128,9 +149,13 @@ HotReloader::HotReloader(Options options, PrivateDir private_dir, int inotify_fd
 HotReloader::~HotReloader() {
   modules_.clear();  // Unload before the private directory goes.
   if (inotify_fd_ >= 0) close(inotify_fd_);
+  if (fast_path_fd_ >= 0) close(fast_path_fd_);
 }
 
 absl::StatusOr<ModuleSlot*> HotReloader::AddSlot(ModuleSpec spec) {
+  if (fast_path_fd_ >= 0 && spec.fast_path.empty()) {
+    spec.fast_path = absl::StrCat(options_.fast_dir, "/lib", spec.name, ".so");
+  }
   auto watched = std::make_unique<Watched>();
   auto [directory, file_name] = SplitPath(spec.path);
   watched->levels = DirectoryLevels(directory);
@@ -155,8 +180,9 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
     // waiting: a stop request must not wait behind a late tick.
     const bool overdue = now >= deadline;
 
-    pollfd fds[3];
+    pollfd fds[4];
     int count = 0;
+    if (fast_path_fd_ >= 0) fds[count++] = {fast_path_fd_, POLLIN, 0};
     const int changes_fd = inotify_fd_ >= 0      ? inotify_fd_
                            : notifications_open_ ? options_.notification_fd
                                                  : -1;
@@ -174,7 +200,9 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
     for (int i = 0; i < count; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == wake_fd) return WaitOutcome::kWoken;
-      if (fds[i].fd == inotify_fd_) {
+      if (fds[i].fd == fast_path_fd_) {
+        ReadFastPathEvents(absl::Now());
+      } else if (fds[i].fd == inotify_fd_) {
         ReadFileEvents(absl::Now());
       } else if (ReadIbazelNotifications()) {
         return WaitOutcome::kBuildSucceeded;
@@ -228,6 +256,46 @@ void HotReloader::ReadFileEvents(absl::Time now) {
   // file is still the loaded one), and any directory may have gone or come back.
   if (overflowed) {
     for (const auto& watched : modules_) Rewatch(*watched, WatchChange::kOverflow, now);
+  }
+}
+
+namespace {
+
+// When the fast path started the build at `module_path`: it writes the time, in Unix
+// nanoseconds, to <module_path>.started before it moves the module into place.
+absl::Time FastBuildStarted(const std::string& module_path) {
+  const int fd = open(absl::StrCat(module_path, ".started").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InfinitePast();
+  char text[32] = {};
+  const bool read_all = read(fd, text, sizeof(text) - 1) > 0;
+  close(fd);
+  std::int64_t nanos = 0;
+  if (!read_all || !absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &nanos)) {
+    return absl::InfinitePast();
+  }
+  return absl::FromUnixNanos(nanos);
+}
+
+}  // namespace
+
+void HotReloader::ReadFastPathEvents(absl::Time now) {
+  alignas(inotify_event) char buffer[4096];
+  while (true) {
+    const ssize_t length = read(fast_path_fd_, buffer, sizeof(buffer));
+    if (length <= 0) break;  // EAGAIN: drained.
+    for (ssize_t offset = 0; offset < length;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
+      offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      if (event->len == 0) continue;
+      const absl::string_view name = event->name;
+      for (const auto& watched : modules_) {
+        const std::string& fast_path = watched->slot->spec().fast_path;
+        if (!fast_path.empty() && absl::EndsWith(fast_path, absl::StrCat("/", name))) {
+          // A refusal is logged by the slot.
+          watched->slot->ReloadFast(now, FastBuildStarted(fast_path)).IgnoreError();
+        }
+      }
+    }
   }
 }
 
@@ -369,6 +437,7 @@ bool HotReloader::ReadIbazelNotifications() {
         succeeded = true;
       } else {
         options_.log("ibazel: the build failed; the running modules stay as they are");
+        for (const auto& watched : modules_) watched->slot->RevertUnconfirmed().IgnoreError();
       }
     }
   }

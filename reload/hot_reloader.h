@@ -14,6 +14,12 @@
 //               deepest ancestor that exists, walks back down as the levels reappear, and loads
 //               the file found there. After an inotify queue overflow, every module's watch is
 //               armed again and its file checked.
+//     Fast path  In tools/dev.sh, tools/fast_path.py builds a saved module itself, with Bazel's
+//               command lines, and moves it to Options::fast_dir, which is watched too: that
+//               build is loaded first. Bazel's build of the same save then only confirms it
+//               when the bytes are the same ("confirmed"), replaces it when they differ, and a
+//               failed Bazel build puts Bazel's last good build back (ModuleSlot::Reload,
+//               RevertUnconfirmed): the fast path saves time, Bazel stays the authority.
 //   3. Load     validate (a complete x86-64 ELF shared object; a half-written file is retried at
 //               the next event) -> copy (into a private 0700 directory, O_EXCL) -> probe (only a
 //               module that runs code while it loads, e.g. a global object's constructor: that
@@ -108,9 +114,13 @@ class HotReloader {
     // Receives each module's events (loaded, reloaded, refused, rolled back) as ModuleEvents;
     // see EventSink for the thread it runs on. Empty: none.
     EventSink on_event;
+    // Where the dev loop's fast path (tools/fast_path.py, started by tools/dev.sh) puts its
+    // builds, DIR/lib<name>.so, ahead of Bazel's; empty: none. Defaults to HOTCC_FAST_DIR.
+    std::string fast_dir = FastDirFromEnvironment();
   };
 
   static bool IbazelAskedForNotifications();
+  static std::string FastDirFromEnvironment();
 
   // Creates the private directory and the inotify instance. Fails with their errno.
   static absl::StatusOr<std::unique_ptr<HotReloader>> Create(Options options);
@@ -164,11 +174,14 @@ class HotReloader {
   void Rewatch(Watched& watched, WatchChange change, absl::Time now);
   // Returns whether a build succeeded.
   bool ReadIbazelNotifications();
+  // Loads the fast path's builds that have appeared in fast_dir.
+  void ReadFastPathEvents(absl::Time now);
   void LoadSettledModules(absl::Time now);
 
   const Options options_;
   PrivateDir private_dir_;
   const int inotify_fd_;  // -1 under ibazel notifications.
+  int fast_path_fd_ = -1;  // An inotify instance watching options_.fast_dir; -1: none.
   std::vector<std::unique_ptr<Watched>> modules_;
   std::string notification_buffer_;
   // When ibazel last said a build started; InfinitePast before the first.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -80,9 +81,8 @@ ModuleSlot::~ModuleSlot() {
   if (current_) Unload(std::move(current_));
 }
 
-absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(absl::Time change_seen,
-                                                                             LoadTimings& timings) {
-  const std::string& path = spec_.path;
+absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
+    const std::string& path, absl::Time change_seen, LoadTimings& timings) {
   const absl::Time start = absl::Now();
   const ScopedFd source(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (source.get() < 0) return OpenError(errno, path);
@@ -96,6 +96,10 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(abs
   }
 
   HOTCC_RETURN_IF_ERROR(ValidateSharedObject(source.get(), st.st_size, path));
+  absl::StatusOr<std::uint64_t> digest = DigestFileContents(source.get(), st.st_size, path);
+  if (!digest.ok()) return digest.status();
+  version->digest = *digest;
+  if (faulty_digest_ == version->digest) return faulty_refusal_;
   absl::StatusOr<UnloadHazards> hazards = ReadUnloadHazards(source.get(), st.st_size, path);
   if (!hazards.ok()) return hazards.status();
   version->hazards = *std::move(hazards);
@@ -203,22 +207,75 @@ absl::StatusOr<bool> ModuleSlot::ProbeIfItRunsCodeAtLoad(int fd, off_t size,
 }
 
 absl::Status ModuleSlot::Reload(absl::Time change_seen, absl::Time build_started) {
+  return ReloadUnderLock({Origin::kBazel, change_seen, build_started});
+}
+
+absl::Status ModuleSlot::ReloadFast(absl::Time change_seen, absl::Time build_started) {
+  return ReloadUnderLock({Origin::kFastPath, change_seen, build_started});
+}
+
+absl::Status ModuleSlot::RevertUnconfirmed() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!current_ || current_->origin != Origin::kFastPath) return absl::OkStatus();
+    log_(absl::StrCat(spec_.name, ": Bazel's build failed, so v", current_->number,
+                      " from the fast path is not confirmed: back to Bazel's last good build"));
+  }
+  ReloadRequest request;
+  request.revert = true;
+  return ReloadUnderLock(request);
+}
+
+absl::Status ModuleSlot::ReloadUnderLock(const ReloadRequest& request) {
   std::optional<ModuleEvent> event;
   absl::Status status;
   {
     absl::MutexLock lock(&mu_);
-    status = ReloadLocked(change_seen, build_started, event);
+    status = ReloadLocked(request, event);
   }
   if (event && on_event_) on_event_(*event);
   return status;
 }
 
-absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_started,
+bool ModuleSlot::KnownBuild(const ReloadRequest& request, const FileIdentity& identity) {
+  const bool fast = request.origin == Origin::kFastPath;
+  if (!request.revert && identity == last_compared_) return true;
+  const std::string& path = fast ? spec_.fast_path : spec_.path;
+  const ScopedFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (file.get() < 0 || fstat(file.get(), &st) != 0) return false;  // The load says why.
+  const absl::StatusOr<std::uint64_t> digest = DigestFileContents(file.get(), st.st_size, path);
+  if (!digest.ok()) return false;
+  if (*digest == current_->digest) {
+    // Not loaded again: a second copy of the same build would be a version of its own, and the
+    // rollback target of itself.
+    current_->source = identity;
+    if (!fast && current_->origin == Origin::kFastPath) {
+      current_->origin = Origin::kBazel;
+      superseded_digests_.clear();
+      log_(absl::StrCat(spec_.name, ": Bazel's build is byte for byte v", current_->number,
+                        " from the fast path: confirmed"));
+    }
+    return true;
+  }
+  if (!fast && !request.revert && current_->origin == Origin::kFastPath &&
+      absl::c_linear_search(superseded_digests_, *digest)) {
+    last_compared_ = identity;
+    log_(absl::StrCat(spec_.name, ": Bazel's build is of an earlier save; v", current_->number,
+                      " from the fast path stays until Bazel's next build"));
+    return true;
+  }
+  return false;
+}
+
+absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
                                       std::optional<ModuleEvent>& event) {
+  const bool fast = request.origin == Origin::kFastPath;
+  const std::string& path = fast ? spec_.fast_path : spec_.path;
   // What is at the path now; a missing file counts as one identity of its own.
   auto identity_now = [&] {
     struct stat st;
-    return stat(spec_.path.c_str(), &st) == 0 ? IdentityOf(st) : FileIdentity{};
+    return stat(path.c_str(), &st) == 0 ? IdentityOf(st) : FileIdentity{};
   };
   const FileIdentity identity = identity_now();
   if (current_ && identity == current_->source) return absl::OkStatus();
@@ -230,9 +287,10 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_s
     return absl::OkStatus();
   }
   if (identity == last_refused_) return last_refusal_;
+  if (current_ && KnownBuild(request, identity)) return absl::OkStatus();
 
   LoadTimings timings;
-  absl::StatusOr<std::unique_ptr<Version>> loaded = LoadVersion(change_seen, timings);
+  absl::StatusOr<std::unique_ptr<Version>> loaded = LoadVersion(path, request.change_seen, timings);
   if (!loaded.ok()) {
     last_refused_ = identity_now();
     last_refusal_ = loaded.status();
@@ -247,6 +305,7 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_s
   std::unique_ptr<Version> next = *std::move(loaded);
   ++next_version_;
   const int previous = current_ ? current_->number : 0;
+  const Origin previous_origin = current_ ? current_->origin : Origin::kBazel;
 
   const absl::Time swap_start = absl::Now();
   Publish(next.get());
@@ -261,6 +320,22 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_s
     retired = std::move(current_);
   }
   const bool first = next->number == 1;
+  next->origin = request.origin;
+  std::string replaced;
+  if (fast) {
+    // Bazel's build of the save this one replaces may still arrive: it is not loaded then.
+    if (current_) superseded_digests_.push_back(current_->digest);
+    if (superseded_digests_.size() > kSupersededDigests) {
+      superseded_digests_.erase(superseded_digests_.begin());
+    }
+  } else {
+    superseded_digests_.clear();
+    if (previous_origin == Origin::kFastPath) {
+      replaced = request.revert ? absl::StrCat(" in place of v", previous, " from the fast path")
+                                : absl::StrCat(", which differs from v", previous,
+                                               " from the fast path");
+    }
+  }
   current_ = std::move(next);
   last_timings_ = timings;
   const std::string unloaded = retired ? absl::StrCat("; ", Unload(std::move(retired))) : "";
@@ -268,11 +343,11 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_s
   const std::string probed = timings.probed > absl::ZeroDuration()
                                  ? absl::StrCat(", probed in a helper ", Micros(timings.probed))
                                  : std::string();
-  const std::string seen = change_seen == absl::InfinitePast()
+  const std::string seen = request.change_seen == absl::InfinitePast()
                                ? std::string()
                                : absl::StrCat("seen ", Micros(timings.seen), ", ");
   std::string live;
-  if (build_started != absl::InfinitePast()) {
+  if (request.build_started != absl::InfinitePast()) {
     const absl::Time written = absl::FromUnixNanos(current_->source.mtime_ns);
     const absl::Duration load = timings.validated + timings.copied + timings.probed +
                                 timings.opened + timings.verified + timings.swapped;
@@ -280,12 +355,14 @@ absl::Status ModuleSlot::ReloadLocked(absl::Time change_seen, absl::Time build_s
       return absl::StrFormat("%.*fms", d < absl::Milliseconds(10) ? 1 : 0,
                              absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration())));
     };
-    live = absl::StrCat("; live ", millis(absl::Now() - build_started),
-                        " after its build started (build ", millis(written - build_started),
+    live = absl::StrCat("; live ", millis(absl::Now() - request.build_started),
+                        " after its build started (build ",
+                        millis(written - request.build_started),
                         ", notify ", millis(timings.seen), ", load ", millis(load), ")");
   }
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
-                    " from ", spec_.path, " (", seen, "validated ", Micros(timings.validated),
+                    " from ", path, fast ? " (fast path)" : "", replaced, " (", seen,
+                    "validated ", Micros(timings.validated),
                     ", copied ", Micros(timings.copied), probed, ", opened ",
                     Micros(timings.opened), ", verified ", Micros(timings.verified), ", swapped ",
                     Micros(timings.swapped), ")", unloaded, live));
@@ -394,6 +471,9 @@ absl::Status ModuleSlot::RollBackLocked(int faulty_number, absl::string_view fun
   // The faulty file is not loaded again until it changes.
   last_refused_ = current_->source;
   last_refusal_ = absl::AbortedError(what);
+  faulty_digest_ = current_->digest;
+  faulty_refusal_ = absl::AbortedError(absl::StrCat("the same bytes as v", faulty_number, ": ",
+                                                    what));
   std::unique_ptr<Version> bad = std::move(current_);
   current_ = std::move(rollback_);
   Publish(current_.get());

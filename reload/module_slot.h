@@ -54,6 +54,9 @@ struct ModuleSpec {
   // How long a call into the module may run before it is abandoned and the module rolled back,
   // unless the call says otherwise; also how long a trial load in a helper process may take.
   absl::Duration time_limit = absl::Seconds(3);
+  // Where the dev loop's fast path (tools/fast_path.py) puts its own build of the module, ahead
+  // of Bazel's (see ReloadFast); empty: no fast path.
+  std::string fast_path;
 };
 
 // How long each stage of a successful load took.
@@ -96,8 +99,24 @@ class ModuleSlot {
   // `build_started`, when known (ibazel says when each build starts), adds the edit-to-effect
   // split a person reads at a glance to the report line: "; live 452ms after its build started
   // (build 440ms, notify 12ms, load 0.4ms)".
+  //
+  // While the current version is a fast-path build that Bazel has not confirmed, Bazel's file is
+  // compared with it first: the same bytes confirm it (one line says so, nothing is loaded);
+  // the bytes of a build the current one superseded (Bazel is a save behind) change nothing;
+  // other bytes are loaded, as Bazel is the authority.
   absl::Status Reload(absl::Time change_seen = absl::InfinitePast(),
                       absl::Time build_started = absl::InfinitePast());
+
+  // Loads spec.fast_path: the fast path's build of a save, which arrives before Bazel's. The
+  // same checks and report as Reload ("from <fast_path> (fast path)"); `build_started` is when
+  // the fast path started building (it writes it to <fast_path>.started).
+  absl::Status ReloadFast(absl::Time change_seen = absl::InfinitePast(),
+                          absl::Time build_started = absl::InfinitePast());
+
+  // After a failed Bazel build: if the current version is a fast-path build that Bazel never
+  // confirmed, loads Bazel's last good build (spec.path) in its place, so that what runs is
+  // always what Bazel built or is about to confirm. Otherwise does nothing.
+  absl::Status RevertUnconfirmed();
 
   // Calls `call` with the current table, guarded by RunGuarded (reload/fault_guard.h) with
   // `time_limit` (default: spec.time_limit). If the call faults or runs out of time, runs
@@ -119,6 +138,8 @@ class ModuleSlot {
 
   // How many calls a new version must complete before it is off probation.
   static constexpr int kProbationCalls = 64;
+  // How many superseded fast-path builds are remembered (see superseded_digests_).
+  static constexpr size_t kSupersededDigests = 16;
 
   // The current table for an unguarded call. Only valid inside a ReadSection that was opened
   // before this call and is still open while the table is used; null if nothing is loaded.
@@ -139,12 +160,18 @@ class ModuleSlot {
   const ModuleSpec& spec() const { return spec_; }
 
  private:
+  // Where a version's file came from.
+  enum class Origin { kBazel, kFastPath };
+
   // One loaded version of the module.
   struct Version {
     int number = 0;
     SharedLibrary library;
     const void* api = nullptr;
     FileIdentity source;
+    Origin origin = Origin::kBazel;
+    // DigestFileContents of the file: Bazel's build of a save confirms the fast path's by it.
+    std::uint64_t digest = 0;
     UnloadHazards hazards;
     // Its machine code, where the watchdog may interrupt a call that ran out of time.
     std::vector<CodeRange> code;
@@ -153,12 +180,31 @@ class ModuleSlot {
     std::atomic<int> completed_calls{0};
   };
 
-  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(absl::Time change_seen, LoadTimings& timings)
+  // What ReloadLocked is asked to do.
+  struct ReloadRequest {
+    Origin origin = Origin::kBazel;
+    absl::Time change_seen = absl::InfinitePast();
+    absl::Time build_started = absl::InfinitePast();
+    // Load Bazel's file even if it is a build that the current fast-path build superseded.
+    bool revert = false;
+  };
+
+  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(const std::string& path,
+                                                       absl::Time change_seen,
+                                                       LoadTimings& timings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Reload and RollBack under the lock; what happened, if anything, goes to `event`, which the
-  // caller hands to on_event_ once the lock is released.
-  absl::Status ReloadLocked(absl::Time change_seen, absl::Time build_started,
-                            std::optional<ModuleEvent>& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reload, ReloadFast, RevertUnconfirmed and RollBack under the lock; what happened, if
+  // anything, goes to `event`, which the caller hands to on_event_ once the lock is released.
+  absl::Status ReloadLocked(const ReloadRequest& request, std::optional<ModuleEvent>& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the lock for ReloadLocked, then reports its event.
+  absl::Status ReloadUnderLock(const ReloadRequest& request);
+  // Whether the file at `identity` needs no load: its bytes are the current version's (then
+  // Bazel's file confirms a fast-path build), or, while the current version is a fast-path
+  // build, an earlier build's (Bazel is a save behind; not with `request.revert`). Logs what
+  // it decided.
+  bool KnownBuild(const ReloadRequest& request, const FileIdentity& identity)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RollBackLocked(int faulty_number, absl::string_view function,
                               const absl::Status& fault, bool restored,
                               std::optional<ModuleEvent>& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -194,6 +240,16 @@ class ModuleSlot {
   // it are not reported again.
   std::optional<FileIdentity> last_refused_ ABSL_GUARDED_BY(mu_);
   absl::Status last_refusal_ ABSL_GUARDED_BY(mu_);
+  // The digest of the last version rolled back after a fault: the same bytes from the other
+  // origin (Bazel's build of the fast path's crashing one) are not loaded again either.
+  std::optional<std::uint64_t> faulty_digest_ ABSL_GUARDED_BY(mu_);
+  absl::Status faulty_refusal_ ABSL_GUARDED_BY(mu_);
+  // The digests of the versions that fast-path builds replaced since Bazel last built or
+  // confirmed one: Bazel's build of an earlier save is one of them, and is not loaded.
+  std::vector<std::uint64_t> superseded_digests_ ABSL_GUARDED_BY(mu_);
+  // The last file of Bazel's that KnownBuild found to be of an earlier save, so that it is
+  // compared (and reported) once.
+  std::optional<FileIdentity> last_compared_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hotcc

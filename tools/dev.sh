@@ -11,6 +11,26 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash tools/setup.sh
+# The fast path (tools/fast_path.py): on a save of a hot library's file, it runs Bazel's own
+# compile and link command lines for that module at once, and the app loads the result from
+# HOTCC_FAST_DIR (mktemp -d: 0700, removed at exit); Bazel's build of the same save follows and
+# confirms it, or replaces it (reload/hot_reloader.h). HOTCC_FAST_PATH=0 turns it off.
+fast_dir=""
+fast_pid=""
+if [[ "${HOTCC_FAST_PATH:-1}" != 0 ]]; then
+  fast_dir="$(mktemp -d "${TMPDIR:-/tmp}/hotcc-fast.XXXXXX")"
+  python3 tools/fast_path.py --out_dir="$fast_dir" --target=//app &
+  fast_pid=$!
+  export HOTCC_FAST_DIR="$fast_dir"
+fi
+stop_fast_path() {
+  if [[ -n "$fast_pid" ]]; then
+    kill "$fast_pid" 2>/dev/null || true
+    wait "$fast_pid" 2>/dev/null || true
+  fi
+  if [[ -n "$fast_dir" ]]; then rm -rf "$fast_dir"; fi
+}
+trap stop_fast_path EXIT
 # -debounce: ibazel waits this long after a save before building; its default is 100 ms.
 # HOTCC_DEBOUNCE overrides it, for tools/bench/edit_latency.py's comparison of values.
 # -bazel_path: ibazel runs the workspace's shim (tools/bazel, which finds the real Bazel itself)
