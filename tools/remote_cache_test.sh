@@ -73,8 +73,9 @@ cache_build() {
   summary="$(grep -E '^INFO: [0-9]+ process(es)?[.:]' "$log_file" | tail -n 1)"
   [[ -n "$summary" ]] || fail "bazel build $* printed no process summary"
   total="$(grep -o -E '^INFO: [0-9]+' <<<"$summary" | grep -o -E '[0-9]+')"
-  hits="$(grep -o -E '[0-9]+ remote cache hit' <<<"$summary" | cut -d' ' -f1)"
-  internal="$(grep -o -E '[0-9]+ internal' <<<"$summary" | cut -d' ' -f1)"
+  # A kind of process that did not occur is left out of the line.
+  hits="$(grep -o -E '[0-9]+ remote cache hit' <<<"$summary" | cut -d' ' -f1 || true)"
+  internal="$(grep -o -E '[0-9]+ internal' <<<"$summary" | cut -d' ' -f1 || true)"
   hits="${hits:-0}"
   executed=$((total - hits - ${internal:-0}))
 }
