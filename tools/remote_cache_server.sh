@@ -143,7 +143,7 @@ main() {
     start) start ;;
     stop) stop ;;
     run) run ;;
-    *) die "usage: tools/remote_cache_server.sh start|stop|run [--dir=DIR] [--address=ADDR] [--port=PORT]" ;;
+    *) die "usage: tools/remote_cache_server.sh start|stop|run [--dir=DIR] [--address=A] [--port=P]" ;;
   esac
 }
 
