@@ -6,7 +6,7 @@
 #   tools/remote_cache_server.sh stop  [--dir=DIR]
 #   tools/remote_cache_server.sh run   [--dir=DIR] [--address=ADDR] [--port=PORT]
 # start runs nginx in the background and returns once it listens; stop ends it; run keeps it in
-# the foreground (for a service manager, or a test that owns the process). Defaults: DIR is
+# the foreground (for a service manager, such as a systemd unit). Defaults: DIR is
 # ~/.cache/hotcc/remote-cache (as tools/setup.sh's HOTCC_CACHE), ADDR 127.0.0.1, PORT 8480,
 # the URL that .bazelrc's --config=remote_cache points at.
 #
@@ -37,34 +37,35 @@ running_pid() {
 
 write_config() {
   mkdir -p "$dir/store" "$dir/tmp"
-  # As root, nginx would run its workers as "nobody", who cannot write to DIR; as anyone else
-  # it runs them as that user already (and warns about a "user" line).
+  # As root, nginx would run its workers as "nobody", who cannot write to DIR. Anyone else's
+  # workers run as that user, and nginx warns about a "user" line, so none is written then.
   local user_line=""
   [[ $(id -u) -eq 0 ]] && user_line="user root $(id -gn);"
+  # Each path is quoted for nginx, so that DIR may hold spaces.
   cat >"$dir/nginx.conf" <<EOF
 # Written by tools/remote_cache_server.sh at each start; edits here are lost.
 $user_line
 worker_processes auto;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
+pid "$dir/nginx.pid";
+error_log "$dir/error.log" warn;
 events {
   # Bazel opens up to --remote_max_connections (100) connections per build.
   worker_connections 1024;
 }
 http {
-  access_log $dir/access.log;
+  access_log "$dir/access.log";
   # nginx creates a temporary directory for each of these at startup, compiled-in under /var
   # by default; only the first is used.
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
+  client_body_temp_path "$dir/tmp/body";
+  proxy_temp_path "$dir/tmp/proxy";
+  fastcgi_temp_path "$dir/tmp/fastcgi";
+  uwsgi_temp_path "$dir/tmp/uwsgi";
+  scgi_temp_path "$dir/tmp/scgi";
   default_type application/octet-stream;
   sendfile on;
   server {
     listen $address:$port;
-    root $dir/store;
+    root "$dir/store";
     # Every cache miss is a GET of a missing file: a 404 for Bazel, not an error to log.
     log_not_found off;
     # PUT only: Bazel's HTTP cache never deletes, copies or moves an entry, so nothing else is
@@ -126,6 +127,11 @@ run() {
 
 main() {
   local command="${1:-}"
+  case "$command" in
+    start | stop | run) ;;
+    -h | --help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+    *) die "usage: start|stop|run [--dir=DIR] [--address=ADDR] [--port=PORT] (or --help)" ;;
+  esac
   [[ $# -gt 0 ]] && shift
   local arg
   for arg in "$@"; do
@@ -139,12 +145,7 @@ main() {
   [[ -x "$NGINX" ]] || die "no $NGINX; tools/setup.sh installs it"
   mkdir -p "$dir"
   dir="$(cd "$dir" && pwd)"
-  case "$command" in
-    start) start ;;
-    stop) stop ;;
-    run) run ;;
-    *) die "usage: tools/remote_cache_server.sh start|stop|run [--dir=DIR] [--address=A] [--port=P]" ;;
-  esac
+  "$command"
 }
 
 main "$@"
