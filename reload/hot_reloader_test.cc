@@ -48,9 +48,8 @@ class HotReloaderTest : public ::testing::Test {
 
   // A reloader that reads ibazel's notifications from a pipe, as under `ibazel run`;
   // NotifyAsIbazel writes to its other end.
-  std::unique_ptr<HotReloader> MakeIbazelReloader() {
+  std::unique_ptr<HotReloader> MakeIbazelReloader(HotReloader::Options options = {}) {
     EXPECT_EQ(pipe(ibazel_pipe_), 0);
-    HotReloader::Options options;
     options.ibazel_notifications = true;
     options.notification_fd = ibazel_pipe_[0];
     return MakeReloader(options);
@@ -175,6 +174,32 @@ TEST_F(HotReloaderTest, SaysHowLongAfterItsBuildStartedAModuleWentLive) {
               ::testing::ContainsRegex(
                   "; live [1-9][0-9]{2,}ms after its build started \\(build [1-9][0-9]{2,}ms, "
                   "notify [0-9.]+ms, load [0-9.]+ms\\)$"));
+}
+
+TEST_F(HotReloaderTest, UnderIbazelTheFastPathsBuildLoadsFirstAndAFailedBuildRevertsIt) {
+  const std::string fast_dir = scratch_.PathOf("fast");
+  ASSERT_EQ(mkdir(fast_dir.c_str(), 0700), 0);
+  HotReloader::Options options;
+  options.fast_dir = fast_dir;
+  std::unique_ptr<HotReloader> reloader = MakeIbazelReloader(options);
+  HotModule<CounterApi> counter = AddCounter(*reloader);
+
+  // What tools/fast_path.py does: the start time first, then the module, moved into place.
+  const absl::Time started = absl::Now() - absl::Milliseconds(150);
+  WriteFile(fast_dir + "/libcounter.so.started", absl::StrCat(absl::ToUnixNanos(started), "\n"));
+  InstallFile(FixturePath("v2"), fast_dir + "/libcounter.so");
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(FixtureVersion(counter), 2) << "no ibazel notification is needed" << log_.Dump();
+  EXPECT_THAT(log_.lines().back(),
+              ::testing::ContainsRegex("counter: reloaded v2 from .*/fast/libcounter.so "
+                                       "\\(fast path\\) .*; live [1-9][0-9]{2,}ms after its "
+                                       "build started"))
+      << log_.Dump();
+
+  NotifyAsIbazel("IBAZEL_BUILD_STARTED\nIBAZEL_BUILD_COMPLETED FAILURE\n");
+  reloader->WaitUntil(absl::Now() + absl::Milliseconds(100));
+  EXPECT_EQ(FixtureVersion(counter), 1) << "Bazel's last good build is back" << log_.Dump();
+  EXPECT_EQ(log_.Count("v2 from the fast path is not confirmed"), 1) << log_.Dump();
 }
 
 TEST_F(HotReloaderTest, AnIdleWaitUsesNoCpu) {

@@ -306,6 +306,8 @@ absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
   ++next_version_;
   const int previous = current_ ? current_->number : 0;
   const Origin previous_origin = current_ ? current_->origin : Origin::kBazel;
+  const std::optional<std::uint64_t> previous_digest =
+      current_ ? std::optional<std::uint64_t>(current_->digest) : std::nullopt;
 
   const absl::Time swap_start = absl::Now();
   Publish(next.get());
@@ -324,7 +326,7 @@ absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
   std::string replaced;
   if (fast) {
     // Bazel's build of the save this one replaces may still arrive: it is not loaded then.
-    if (current_) superseded_digests_.push_back(current_->digest);
+    if (previous_digest) superseded_digests_.push_back(*previous_digest);
     if (superseded_digests_.size() > kSupersededDigests) {
       superseded_digests_.erase(superseded_digests_.begin());
     }

@@ -36,13 +36,22 @@ class ModuleSlotTest : public ::testing::Test {
  protected:
   ModuleSlotTest()
       : private_dir_(*PrivateDir::Create(scratch_.path())),
-        module_path_(scratch_.PathOf("libcounter.so")) {}
+        module_path_(scratch_.PathOf("libcounter.so")),
+        fast_path_(scratch_.PathOf("fast-libcounter.so")) {}
 
-  // A slot for "counter" at module_path_, as a host built against counter_api.h expects it.
+  // A slot for "counter" at module_path_, as a host built against counter_api.h expects it,
+  // with the dev loop's fast path at fast_path_.
   std::unique_ptr<ModuleSlot> MakeSlot(absl::Duration time_limit = absl::Seconds(3)) {
-    return std::make_unique<ModuleSlot>(ModuleSpec{"counter", module_path_, sizeof(CounterApi),
-                                                   HOTCC_INTERFACE_FINGERPRINT, time_limit},
-                                        &private_dir_, log_.sink());
+    return std::make_unique<ModuleSlot>(
+        ModuleSpec{"counter", module_path_, sizeof(CounterApi), HOTCC_INTERFACE_FINGERPRINT,
+                   time_limit, fast_path_},
+        &private_dir_, log_.sink());
+  }
+
+  // Installs `fixture` where the fast path puts its build, and loads it; expects success.
+  void InstallAndLoadFast(ModuleSlot& slot, absl::string_view fixture) {
+    InstallFile(FixturePath(fixture), fast_path_);
+    ASSERT_TRUE(slot.ReloadFast(absl::Now()).ok()) << log_.Dump();
   }
 
   // Installs `fixture` at module_path_ and loads it; expects success.
@@ -68,6 +77,7 @@ class ModuleSlotTest : public ::testing::Test {
   ScratchDir scratch_;
   PrivateDir private_dir_;
   const std::string module_path_;
+  const std::string fast_path_;
   LogCapture log_;
 };
 
@@ -570,6 +580,108 @@ TEST_F(ModuleSlotTest, ExplainsThatAThreadLocalDestructorPinsAModule) {
   ExpectUnloadFailureExplained(this, *slot, log_, "thread_local",
                                {"thread_local destructors", "__cxa_thread_atexit_impl",
                                 "move thread_local objects into the app"});
+}
+
+// The dev loop's fast path (tools/fast_path.py) builds a save before Bazel does; Bazel's build
+// of the same save then confirms, replaces or, failed, reverts it.
+
+TEST_F(ModuleSlotTest, AFastPathBuildRunsAndBazelsSameBytesConfirmIt) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  InstallAndLoadFast(*slot, "v2");
+  EXPECT_EQ(slot->version(), 2);
+  EXPECT_EQ(FixtureVersion(*slot), 2);
+  EXPECT_EQ(log_.Count("reloaded v2 from " + fast_path_ + " (fast path)"), 1) << log_.Dump();
+
+  InstallFile(FixturePath("v2"), module_path_);  // Bazel's build: a new file, the same bytes.
+  ASSERT_TRUE(slot->Reload(absl::Now()).ok());
+  EXPECT_EQ(slot->version(), 2) << "the same build is not loaded twice";
+  EXPECT_EQ(log_.Count("Bazel's build is byte for byte v2 from the fast path: confirmed"), 1)
+      << log_.Dump();
+  // Confirmed: a failed build later leaves it alone.
+  ASSERT_TRUE(slot->RevertUnconfirmed().ok());
+  EXPECT_EQ(slot->version(), 2);
+}
+
+TEST_F(ModuleSlotTest, BazelsDifferentBytesReplaceTheFastPathBuild) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  InstallAndLoadFast(*slot, "v2");
+  InstallFile(FixturePath("crashy"), module_path_);
+  ASSERT_TRUE(slot->Reload(absl::Now()).ok());
+  EXPECT_EQ(slot->version(), 3);
+  EXPECT_EQ(FixtureVersion(*slot), 3) << "Bazel's build runs";
+  EXPECT_EQ(log_.Count("reloaded v3 from " + module_path_ +
+                       ", which differs from v2 from the fast path"),
+            1)
+      << log_.Dump();
+}
+
+TEST_F(ModuleSlotTest, BazelsBuildOfAnEarlierSaveLeavesTheFastPathBuildRunning) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  InstallAndLoadFast(*slot, "v2");     // The first save.
+  InstallAndLoadFast(*slot, "crashy");  // The second, before Bazel finished the first.
+  ASSERT_EQ(FixtureVersion(*slot), 3);
+
+  InstallFile(FixturePath("v2"), module_path_);  // Bazel's build of the first save.
+  ASSERT_TRUE(slot->Reload(absl::Now()).ok());
+  EXPECT_EQ(FixtureVersion(*slot), 3) << "the app does not go back a save";
+  EXPECT_EQ(log_.Count("Bazel's build is of an earlier save; v3 from the fast path stays"), 1)
+      << log_.Dump();
+  ASSERT_TRUE(slot->Reload(absl::Now()).ok());
+  EXPECT_EQ(log_.Count("earlier save"), 1) << "each file of Bazel's is compared once";
+
+  InstallFile(FixturePath("crashy"), module_path_);  // Bazel's build of the second save.
+  ASSERT_TRUE(slot->Reload(absl::Now()).ok());
+  EXPECT_EQ(slot->version(), 3);
+  EXPECT_EQ(log_.Count("byte for byte v3 from the fast path: confirmed"), 1) << log_.Dump();
+}
+
+TEST_F(ModuleSlotTest, AFailedBazelBuildPutsBazelsLastGoodBuildBack) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  InstallAndLoadFast(*slot, "v2");
+  // Bazel's build failed (say, its sandbox refused an undeclared header): its output is still
+  // the last good build, v1's bytes.
+  ASSERT_TRUE(slot->RevertUnconfirmed().ok()) << log_.Dump();
+  EXPECT_EQ(FixtureVersion(*slot), 1);
+  EXPECT_EQ(slot->version(), 3);
+  EXPECT_EQ(log_.Count("Bazel's build failed, so v2 from the fast path is not confirmed"), 1)
+      << log_.Dump();
+  EXPECT_EQ(log_.Count("reloaded v3 from " + module_path_ + " in place of v2 from the fast path"),
+            1)
+      << log_.Dump();
+  ASSERT_TRUE(slot->RevertUnconfirmed().ok());
+  EXPECT_EQ(slot->version(), 3) << "Bazel's own build is not reverted";
+}
+
+TEST_F(ModuleSlotTest, AFastPathBuildOfTheRunningBytesIsNotLoadedAgain) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  InstallFile(FixturePath("v1"), fast_path_);  // e.g. Bazel's disk cache answered first.
+  ASSERT_TRUE(slot->ReloadFast(absl::Now()).ok());
+  EXPECT_EQ(slot->version(), 1) << log_.Dump();
+}
+
+TEST_F(ModuleSlotTest, BazelsBuildOfAFastPathBuildThatCrashedIsNotLoaded) {
+  std::unique_ptr<ModuleSlot> slot = MakeSlot();
+  InstallAndLoad(*slot, "v1");
+  Counter counter;
+  Step(*slot, counter);  // v1 is the rollback target.
+  InstallAndLoadFast(*slot, "crashy");
+  const absl::Status crashed =
+      HotModule<CounterApi>(slot.get())
+          .CallRestoring("misbehave", counter,
+                         [&](const CounterApi& api) { api.misbehave(counter, Fault::kSegv); });
+  ASSERT_EQ(crashed.code(), absl::StatusCode::kAborted);
+  ASSERT_EQ(FixtureVersion(*slot), 1);
+
+  InstallFile(FixturePath("crashy"), module_path_);  // Bazel's build of the same save.
+  const absl::Status refused = slot->Reload(absl::Now());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("the same bytes as v2"));
+  EXPECT_EQ(FixtureVersion(*slot), 1);
 }
 
 }  // namespace

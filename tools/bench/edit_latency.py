@@ -1,24 +1,31 @@
 #!/usr/bin/env python3
 """Benchmark 1: edit-to-effect latency of the dev loop, against a plain gcc floor.
 
-    tools/bench/edit_latency.py [--edits=20] [--debounce=20ms,100ms,0ms] [--json_out=FILE]
+    tools/bench/edit_latency.py [--edits=20] [--debounce="20ms,20ms HOTCC_FAST_PATH=0"]
+                                [--edit=source,header] [--json_out=FILE]
 
 (tools/bench.sh --only edit_latency runs it and keeps its results in bench-results/.)
 
 On a temporary copy of the workspace it runs the dev loop, `tools/dev.sh --tick_ms=T` (ibazel
 -debounce=D run --config=hot //app; D from HOTCC_DEBOUNCE), and edits libs/view/view.cc as a
-developer would: each edit changes the printed prefix "tick " to a unique marker. The debounce
-values take turns in --rounds rounds, restarting the dev loop each time, so that the machine's
-changing load weighs on them alike. The clock runs from the moment the write is closed to the moment the first stdout line with the
+developer would: each edit changes the printed prefix "tick " to a unique marker, in the source
+(`--edit=source`: libs/view/view.cc) or in a header of the library's own package (`header`: the
+copy's view.cc takes the prefix from a constant that the benchmark adds to libs/view/view.h,
+which it then edits). Each variant (a debounce, perhaps with Bazel flags such as `--watchfs`
+and environment settings such as HOTCC_FAST_PATH=0, which turns tools/dev.sh's fast path off)
+and each kind of edit make one row; the rows take turns in --rounds rounds, restarting the dev
+loop each time, so that the machine's changing load weighs on them alike. The clock runs from the moment the write is closed to the moment the first stdout line with the
 marker is read from the app's pipe (no polling of files, no sleeps on the measured path).
 
 Every timestamp is CLOCK_REALTIME, the clock of file mtimes and of the loader's absl::Now(), so
 each edit's latency splits exactly into consecutive stages:
 
-    write -> .so mtime      build: ibazel's debounce, then Bazel up to the link of libview.so
-    .so mtime -> seen       notify: the rest of the Bazel build of //app, the Bazel client's exit,
-                            ibazel's IBAZEL_BUILD_COMPLETED on the app's stdin, the loader waking
-                            up ("seen" in the loader's report line)
+    write -> .so mtime      build: the fast path's compile and link (tools/fast_path.py), or
+                            ibazel's debounce, then Bazel up to the link of libview.so
+    .so mtime -> seen       notify: the loader's inotify wake-up for the fast path's module; for
+                            Bazel's: the rest of the Bazel build of //app, the Bazel client's
+                            exit, ibazel's IBAZEL_BUILD_COMPLETED on the app's stdin, the loader
+                            waking up ("seen" in the loader's report line)
     seen -> swapped         load: validated + copied + opened + verified + swapped, as the loader
                             reports them
     swapped -> new line     tick: unloading the version two back, the report line, the wait for
@@ -48,14 +55,16 @@ import time
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VIEW_SOURCE = "libs/view/view.cc"
+VIEW_HEADER = "libs/view/view.h"
+# For header edits, the copy's view.h gets this constant and view.cc prints it.
+HEADER_PREFIX = "inline constexpr char kBenchLinePrefix[] = "
 # The copy's .bazelrc imports this file, which holds the flags of the variant being measured.
 BENCH_BAZELRC = ".bazelrc.bench"
-MODULE_OUTPUT = "bazel-bin/libs/view/libview.so"
 # The literal that each edit replaces with a marker; libs/view/view.cc prints it first.
 PREFIX = '"tick "'
 RELOADED = re.compile(
-    r"hotcc: view: reloaded v(\d+) from .* \(seen (\d+)us, validated (\d+)us, copied (\d+)us, "
-    r"opened (\d+)us, verified (\d+)us, swapped (\d+)us\)")
+    r"hotcc: view: reloaded v(\d+) from (\S+).* \(seen (\d+)us, validated (\d+)us, "
+    r"copied (\d+)us, opened (\d+)us, verified (\d+)us, swapped (\d+)us\)")
 LOAD_STAGES = ("validated", "copied", "opened", "verified", "swapped")
 BAZEL_ELAPSED = re.compile(r"INFO: Elapsed time: ([0-9.]+)s, Critical Path: ([0-9.]+)s")
 # Lines on the dev loop's stderr that mark the steps of a rebuild, as (name, text they contain).
@@ -222,15 +231,25 @@ class Floor:
         return ((compiled - start) / 1e6, (linked - compiled) / 1e6, (linked - start) / 1e6)
 
 
+def parse_variant(variant):
+    """"20ms --watchfs HOTCC_FAST_PATH=0" -> ("20ms", ["--watchfs"], {"HOTCC_FAST_PATH": "0"})."""
+    debounce, *rest = variant.split()
+    flags = [word for word in rest if word.startswith("--")]
+    env = dict(word.split("=", 1) for word in rest if not word.startswith("--") and "=" in word)
+    if len(flags) + len(env) != len(rest):
+        raise Failure(f"variant {variant!r}: each word after the debounce is --flag or NAME=value")
+    return debounce, flags, env
+
+
 class DevLoop:
     """tools/dev.sh in the copy, with ibazel's -debounce set through HOTCC_DEBOUNCE."""
 
-    def __init__(self, copy, work, name, debounce, tick_ms):
-        # "20ms --watchfs": the debounce, then extra Bazel flags, which go to every Bazel
-        # command of the copy through its .bazelrc (ibazel would take a flag it does not know
-        # for a target).
+    def __init__(self, copy, work, name, variant, tick_ms):
+        # "20ms --watchfs HOTCC_FAST_PATH=0": the debounce, then extra Bazel flags, which go to
+        # every Bazel command of the copy through its .bazelrc (ibazel would take a flag it does
+        # not know for a target), and settings of tools/dev.sh's environment.
+        debounce, flags, env = parse_variant(variant)
         with open(os.path.join(copy, BENCH_BAZELRC), "w") as bazelrc:
-            flags = debounce.split()[1:]
             bazelrc.write(f"build {' '.join(flags)}\n" if flags else "")
         self.out_file = open(os.path.join(work, f"stdout-{name}"), "wb")
         self.err_file = open(os.path.join(work, f"stderr-{name}"), "wb")
@@ -239,7 +258,7 @@ class DevLoop:
         self.process = subprocess.Popen(
             ["tools/dev.sh", f"--tick_ms={tick_ms}", "--seed=5"],
             cwd=copy, stdin=subprocess.DEVNULL, stdout=out_w, stderr=err_w,
-            env=dict(os.environ, HOTCC_DEBOUNCE=debounce.split()[0]),
+            env=dict(os.environ, HOTCC_DEBOUNCE=debounce, **env),
             # A session of its own, so that cleanup can reach every process but the app (which
             # ibazel puts in a group of its own); SIGINT at its default, as in a terminal.
             start_new_session=True,
@@ -277,13 +296,40 @@ def app_pids(execroot):
     return [int(pid) for pid in found]
 
 
-def measure_edits(loop, copy, floor, label, edits, warmup, spacing_s, floors):
-    """Runs warmup + edits edits; returns one record per measured edit."""
-    source_path = os.path.join(copy, VIEW_SOURCE)
+def prepare_view(copy):
+    """Moves the printed prefix of the copy's view.cc into a constant in view.h, so that one
+    edit kind changes the source (the use) and the other the header (the constant)."""
+    source_path, header_path = (os.path.join(copy, p) for p in (VIEW_SOURCE, VIEW_HEADER))
+    with open(source_path) as source:
+        text = source.read()
+    if PREFIX not in text:
+        raise Failure(f"{VIEW_SOURCE} no longer contains {PREFIX}; update this benchmark")
+    with open(source_path, "w") as source:
+        source.write(text.replace(PREFIX, "kBenchLinePrefix", 1))
+    with open(header_path) as header:
+        text = header.read()
+    anchor = "namespace hotcc::demo {\n"
+    if anchor not in text:
+        raise Failure(f"{VIEW_HEADER} has no {anchor.strip()!r}; update this benchmark")
+    with open(header_path, "w") as header:
+        header.write(text.replace(anchor, f"{anchor}\n{HEADER_PREFIX}{PREFIX};\n", 1))
+
+
+# Where each kind of edit writes its marker: (file, the text it replaces, its replacement).
+EDITS = {
+    "source": (VIEW_SOURCE, "kBenchLinePrefix", '"{marker}"'),
+    "header": (VIEW_HEADER, f"{HEADER_PREFIX}{PREFIX}", HEADER_PREFIX + '"{marker}"'),
+}
+
+
+def measure_edits(loop, copy, floor, label, edits, warmup, spacing_s, floors, kind):
+    """Runs warmup + edits edits of kind `kind` (EDITS); returns one record per measured edit."""
+    edited, needle, replacement = EDITS[kind]
+    source_path = os.path.join(copy, edited)
     with open(source_path) as source:
         original = source.read()
-    if PREFIX not in original:
-        raise Failure(f"{VIEW_SOURCE} no longer contains {PREFIX}; update this benchmark")
+    if needle not in original:
+        raise Failure(f"{edited} no longer contains {needle}; update this benchmark")
     records = []
     nonce = f"{time.time_ns() // 1000 % 10**9:x}"
     for number in range(-warmup, edits):
@@ -291,23 +337,26 @@ def measure_edits(loop, copy, floor, label, edits, warmup, spacing_s, floors):
         marker = f"{label}r{nonce}e{number + warmup} tick "
         out_start, err_start = loop.out.size(), loop.err.size()
         with open(source_path, "w") as source:
-            source.write(original.replace(PREFIX, f'"{marker}"', 1))
+            source.write(original.replace(needle, replacement.format(marker=marker), 1))
         written = time.time_ns()
         _, shown, _ = loop.out.wait_for(lambda text: text.startswith(marker), out_start, 120,
                                         f"the output of edit {marker!r}")
         report_index, _, report = loop.err.wait_for(lambda text: RELOADED.search(text), err_start,
                                                     10, "the loader's report of the reload")
-        mtime = os.stat(os.path.join(copy, MODULE_OUTPUT)).st_mtime_ns
         fields = RELOADED.search(report).groups()
-        seen_us = int(fields[1])
-        stages_us = dict(zip(LOAD_STAGES, (int(f) for f in fields[2:])))
+        # The file the loader loaded: the fast path's, or Bazel's (bazel-out/.../libview.so).
+        module = fields[1]
+        fast = "(fast path)" in report
+        mtime = os.stat(os.path.join(copy, module)).st_mtime_ns
+        seen_us = int(fields[2])
+        stages_us = dict(zip(LOAD_STAGES, (int(f) for f in fields[3:])))
         load_us = sum(stages_us.values())
         # ibazel announces the build it starts and its end; Bazel prints its own elapsed time.
         marks = {}
         elapsed = critical = None
         for stamp, text in loop.err.between(err_start, report_index):
-            for name, needle in MILESTONES:
-                if needle in text and name not in marks:
+            for name, milestone in MILESTONES:
+                if milestone in text and name not in marks:
                     marks[name] = stamp
             match = BAZEL_ELAPSED.search(text)
             if match:
@@ -339,6 +388,7 @@ def measure_edits(loop, copy, floor, label, edits, warmup, spacing_s, floors):
             "bazel_elapsed_ms": None if elapsed is None else elapsed * 1e3,
             "bazel_critical_path_ms": None if critical is None else critical * 1e3,
             "version": int(fields[0]),
+            "fast_path": fast,
         }
         # Let ibazel and Bazel finish whatever follows the build before the next edit, and take
         # one floor sample meanwhile, so that the floor sees the same machine as the edits.
@@ -360,7 +410,8 @@ def measure_edits(loop, copy, floor, label, edits, warmup, spacing_s, floors):
 def measure_cli(copy, targets, edits):
     """`bazel build` of each target after a one-line edit, timed around the command, targets
     taking turns; the same Bazel server as the dev loop, with no ibazel in between."""
-    source_path = os.path.join(copy, VIEW_SOURCE)
+    edited, needle, replacement = EDITS["source"]
+    source_path = os.path.join(copy, edited)
     with open(source_path) as source:
         original = source.read()
     nonce = f"{time.time_ns() // 1000 % 10**9:x}"
@@ -369,7 +420,8 @@ def measure_cli(copy, targets, edits):
         for target in targets:
             with open(source_path, "w") as source:
                 marker = f"cli{nonce}e{number}{len(times[target])}{target[-4:]} tick "
-                source.write(original.replace(PREFIX, f'"{re.sub(r"[^a-z0-9 ]", "", marker)}"', 1))
+                marker = re.sub(r"[^a-z0-9 ]", "", marker)
+                source.write(original.replace(needle, replacement.format(marker=marker), 1))
             start = time.monotonic_ns()
             run(["bazel", "build", "--config=hot", "--noshow_progress", target], copy,
                 stderr=subprocess.DEVNULL)
@@ -454,13 +506,17 @@ def markdown(result):
                  for s in LOAD_STAGES]
         lines.append(f"| {run_['debounce']} | " + " | ".join(cells) + " |")
     lines.append("")
-    head = result["runs"][0]
     target = result["targets"]
-    lines.append(f"Targets ({head['debounce']}, the dev loop's setting): p50 under "
-                 f"{target['p50_ms']} ms: {'met' if head['p50_met'] else 'not met'} "
-                 f"({fmt(head['summary']['latency_ms']['p50'])} ms); at most floor + "
-                 f"{target['over_floor_ms']} ms: {'met' if head['over_floor_met'] else 'not met'} "
-                 f"(floor + {head['over_floor_p50_ms']:.0f} ms).")
+    lines.append(f"Targets: latency p50 at most {target['ratio_p50']} times the floor's p50, "
+                 f"p95 at most {target['ratio_p95']} times the floor's p95:")
+    lines.append("")
+    lines.append("| row | fast-path loads | p50 / floor | p95 / floor p95 | p50 | p95 |")
+    lines.append("|---|---:|---:|---:|---|---|")
+    for run_ in result["runs"]:
+        lines.append(f"| {run_['debounce']} | {run_['fast_path_loads']} of "
+                     f"{len(run_['edits'])} | {run_['ratio_p50']:.2f} | "
+                     f"{run_['ratio_p95']:.2f} | {'met' if run_['p50_met'] else 'not met'} | "
+                     f"{'met' if run_['p95_met'] else 'not met'} |")
     return "\n".join(lines)
 
 
@@ -477,10 +533,14 @@ def main():
     parser.add_argument("--spacing_s", type=float, default=1.5,
                         help="idle time after each edit's effect, before the next edit")
     parser.add_argument("--debounce", default="",
-                        help="comma-separated ibazel -debounce values, each perhaps followed "
-                             "by extra Bazel flags for the dev loop (\"20ms --watchfs\"); the "
-                             "first is the headline. Default: tools/dev.sh's, then 100ms "
-                             "(ibazel's default) and 0ms")
+                        help="comma-separated variants of the dev loop: an ibazel -debounce "
+                             "value, perhaps followed by extra Bazel flags and environment "
+                             "settings (\"20ms --watchfs\", \"20ms HOTCC_FAST_PATH=0\"); the "
+                             "first is the headline. Default: tools/dev.sh as it is, then "
+                             "the same without its fast path")
+    parser.add_argument("--edit", default="source,header",
+                        help="the kinds of edit, each a row per variant: source (view.cc), "
+                             "header (a constant in view.h)")
     parser.add_argument("--cli_edits", type=int, default=10,
                         help="edits timed with a plain `bazel build` of each target")
     parser.add_argument("--json_out", default="", help="where to write the results as JSON")
@@ -488,7 +548,12 @@ def main():
     args = parser.parse_args()
     dev_debounce = dev_sh_debounce()
     debounces = [d for d in args.debounce.split(",") if d] or list(
-        dict.fromkeys([dev_debounce, "100ms", "0ms"]))
+        dict.fromkeys([dev_debounce, f"{dev_debounce} HOTCC_FAST_PATH=0"]))
+    kinds = [k for k in args.edit.split(",") if k]
+    if not kinds or any(k not in EDITS for k in kinds):
+        parser.error(f"--edit takes a comma-separated list of {', '.join(EDITS)}")
+    for variant in debounces:
+        parse_variant(variant)
     if args.edits < 20:
         log(f"note: {args.edits} edits per row; the issue asks for at least 20")
 
@@ -521,40 +586,55 @@ def main():
         log("building //app --config=hot (the disk cache makes this quick)")
         run(["bazel", "build", "--config=hot", "--noshow_progress", "//app"], copy,
             stderr=subprocess.DEVNULL)
+        prepare_view(copy)
+        run(["bazel", "build", "--config=hot", "--noshow_progress", "//app"], copy,
+            stderr=subprocess.DEVNULL)
         floor = Floor(copy, execroot, scratch)
         floors = []
         # The values take turns, a block of edits each per round, so that the machine's load
         # (shared with other work) and the Bazel server's warm-up weigh on all of them alike.
         per_block = -(-args.edits // args.rounds)
-        records = {debounce: [] for debounce in debounces}
+        rows = [(variant, kind) for variant in debounces for kind in kinds]
+        records = {row: [] for row in rows}
         for round_ in range(args.rounds):
-            for debounce in debounces:
-                count = min(per_block, args.edits - len(records[debounce]))
-                if count <= 0:
+            for variant in debounces:
+                counts = {kind: min(per_block, args.edits - len(records[(variant, kind)]))
+                          for kind in kinds}
+                if not any(count > 0 for count in counts.values()):
                     continue
-                log(f"round {round_ + 1}: starting the dev loop with -debounce={debounce}")
-                loop = DevLoop(copy, work, f"{debounce}-{round_}", debounce, args.tick_ms)
+                log(f"round {round_ + 1}: starting the dev loop with -debounce={variant}")
+                loop = DevLoop(copy, work, f"{len(records)}-{round_}-{debounces.index(variant)}",
+                               variant, args.tick_ms)
                 loop.out.wait_for(lambda text: re.match(r"^tick \d+ ", text), 0, 600,
                                   "the first tick")
                 time.sleep(2)  # Steady state: ibazel idle, the app ticking.
-                # The first block also warms up the copy's new Bazel server (its JIT).
-                warmup = args.warmup + (args.server_warmup if not any(records.values()) else 0)
-                label = re.sub(r"[^0-9a-z]", "", debounce)
-                records[debounce] += measure_edits(loop, copy, floor, f"d{label}", count, warmup,
-                                                   args.spacing_s, floors)
+                for kind in kinds:
+                    if counts[kind] <= 0:
+                        continue
+                    # The first block also warms up the copy's new Bazel server (its JIT).
+                    warmup = args.warmup + (
+                        args.server_warmup if not any(records.values()) else 0)
+                    label = re.sub(r"[^0-9a-z]", "", variant.lower()) + kind[0]
+                    records[(variant, kind)] += measure_edits(
+                        loop, copy, floor, f"d{label}", counts[kind], warmup, args.spacing_s,
+                        floors, kind)
                 loop.stop()
                 loop = None
         runs = []
         keys = ("latency_ms", "build_ms", "notify_ms", "load_ms", "tick_ms") + SPLIT_KEYS
-        for debounce in debounces:
+        for variant, kind in rows:
+            edits = records[(variant, kind)]
             runs.append({
-                "debounce": debounce,
-                "is_dev_sh": debounce == dev_debounce,
-                "summary": {key: stat_of(records[debounce], key) for key in keys},
-                "load_stages_us": {stage: summary([r["stages_us"][stage]
-                                                   for r in records[debounce]])
+                "debounce": f"{variant} [{kind}]",
+                "variant": variant,
+                "edit": kind,
+                "edited_file": EDITS[kind][0],
+                "is_dev_sh": variant == dev_debounce,
+                "fast_path_loads": sum(1 for r in edits if r["fast_path"]),
+                "summary": {key: stat_of(edits, key) for key in keys},
+                "load_stages_us": {stage: summary([r["stages_us"][stage] for r in edits])
                                    for stage in LOAD_STAGES},
-                "edits": records[debounce],
+                "edits": edits,
             })
         log("timing `bazel build` from the command line")
         cli = measure_cli(copy, ["//libs/view:libview.so", "//app"], args.cli_edits)
@@ -565,13 +645,16 @@ def main():
             "compile_argv": floor.compile_argv,
             "link_argv": floor.link_argv,
         }
-        targets = {"p50_ms": 350, "over_floor_ms": 150}
+        # The issue's goal: p50 at most 1.15 times the floor's p50, p95 at most 1.3 times the
+        # floor's p95, both measured in this one run.
+        targets = {"ratio_p50": 1.15, "ratio_p95": 1.3}
         for run_ in runs:
-            p50 = run_["summary"]["latency_ms"]["p50"]
-            run_["ratio_p50"] = p50 / floor_summary["total"]["p50"]
-            run_["over_floor_p50_ms"] = p50 - floor_summary["total"]["p50"]
-            run_["p50_met"] = p50 < targets["p50_ms"]
-            run_["over_floor_met"] = run_["over_floor_p50_ms"] <= targets["over_floor_ms"]
+            latency = run_["summary"]["latency_ms"]
+            run_["ratio_p50"] = latency["p50"] / floor_summary["total"]["p50"]
+            run_["ratio_p95"] = latency["p95"] / floor_summary["total"]["p95"]
+            run_["over_floor_p50_ms"] = latency["p50"] - floor_summary["total"]["p50"]
+            run_["p50_met"] = run_["ratio_p50"] <= targets["ratio_p50"]
+            run_["p95_met"] = run_["ratio_p95"] <= targets["ratio_p95"]
         result = {
             "benchmark": "edit_latency",
             "tick_ms": args.tick_ms,
