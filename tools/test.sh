@@ -10,6 +10,8 @@
 # 6. tools/compile_commands_test.sh: compile_commands.json, checked with clangd, on a copy.
 # 7. tools/consumer_test.sh: examples/consumer, a workspace that uses hotcc as an external
 #    repository, built static and hot, and reloading an edited module, on a temporary copy.
+# 8. tools/gdb_test.sh: README.md's gdb recipe in gdb -batch, a breakpoint in a module stopping
+#    at its file and line before and after a reload, on a temporary copy.
 # Before all of them, after the setup, tools/format_check.sh: C++ formatting drift fails the run.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
@@ -34,3 +36,4 @@ tools/e2e_two_terminal_test.sh
 tools/add_library_test.sh
 tools/compile_commands_test.sh
 tools/consumer_test.sh
+tools/gdb_test.sh
