@@ -24,18 +24,18 @@
 //               the next event) -> copy (into a private 0700 directory, O_EXCL) -> probe (only a
 //               module that runs code while it loads, e.g. a global object's constructor: that
 //               load is tried first in a helper process, reload/load_probe.h) -> open (dlopen
-//               RTLD_NOW, then the copy's name is removed) -> verify (entry point, ABI version,
-//               interface fingerprint, table size) -> swap (one atomic store; the old version
-//               stays until no thread is inside it).
+//               RTLD_NOW; the copy stays until unload, for gdb) -> verify (entry point, ABI
+//               version, interface fingerprint, table size) -> swap (one atomic store; the
+//               old version stays until no thread is inside it).
 //   4. Call     `HotModule<Api>::Call` runs a function of the current table; a crash in it
 //               (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT from abort, assert or std::terminate,
 //               an escaping exception) or a call that runs past its time limit (Options::
 //               call_time_limit, or per call) restores the caller's state (CallRestoring, during
 //               the version's first 64 calls; see HotModule::CallRestoring) and rolls back to the
 //               last version that completed a call (reload/fault_guard.h).
-//   5. Unload   A replaced version is dlclosed once no thread is inside it, and the loader checks
-//               that its image is gone; if not, it says why (STB_GNU_UNIQUE symbols by name,
-//               NODELETE, thread_local destructors) and how to fix it.
+//   5. Unload   A replaced version is dlclosed once no thread is inside it, its copy removed, and
+//               the loader checks that its image is gone; if not, it says why (STB_GNU_UNIQUE
+//               symbols by name, NODELETE, thread_local destructors) and how to fix it.
 //
 // GUARANTEES
 //   - A module that fails any check never runs; the previous one keeps running; the host's
@@ -44,9 +44,10 @@
 //     wrong architecture, no entry point, unresolved symbol, ABI or fingerprint mismatch, and
 //     a load that crashed, aborted or hung in the helper process.
 //   - Calls from many threads are safe during a swap, with no lock on the call path.
-//   - At most two versions of a module are mapped (current and rollback target); the private
-//     directory holds no file after a load, and is removed at exit (or at the next start, after
-//     a crash or kill).
+//   - At most two versions of a module are mapped (current and rollback target). The private
+//     directory holds exactly the files of the mapped versions (at most two per module: a
+//     debugger reads a loaded object by its path), and nothing after exit: it is removed then
+//     (or at the next start, after a crash or kill).
 //   - A module call that hangs is abandoned after its time limit; AbandonGuardedCalls() (from a
 //     SIGINT handler) ends hung calls at once, so the app can always stop.
 //   - Each load reports its version and the microseconds of each stage:

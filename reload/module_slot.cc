@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/algorithm/container.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -52,6 +53,12 @@ absl::Status OpenError(int error_number, const std::string& path) {
 // same bytes, whatever happened to its metadata since.
 bool SameContents(const FileIdentity& a, const FileIdentity& b) {
   return a.device == b.device && a.inode == b.inode && a.size == b.size && a.mtime_ns == b.mtime_ns;
+}
+
+// The name of version `number`'s copy in the private directory. Unique: glibc identifies loaded
+// objects by path, and must see each version as a new one.
+std::string CopyName(absl::string_view module, int number) {
+  return absl::StrCat("lib", module, ".v", number, ".so");
 }
 
 std::string Micros(absl::Duration duration) {
@@ -106,10 +113,8 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
   const absl::Time validated = absl::Now();
   timings.validated = validated - start;
 
-  // The copy's name is unique within the private directory: glibc identifies loaded objects by
-  // path, and must see each version as a new one.
   version->number = next_version_;
-  const std::string copy_name = absl::StrCat("lib", spec_.name, ".v", version->number, ".so");
+  const std::string copy_name = CopyName(spec_.name, version->number);
   const std::string copy_path = private_dir_->PathOf(copy_name);
   {
     absl::StatusOr<int> copy_fd = private_dir_->CreateFile(copy_name);
@@ -133,8 +138,10 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
   if (*probed) timings.probed = probe_done - copied;
 
   absl::StatusOr<SharedLibrary> library = SharedLibrary::Open(copy_path);
-  // The mapping keeps the inode alive: the name is not needed once dlopen has returned.
-  private_dir_->RemoveFile(copy_name).IgnoreError();
+  // The mapping alone would keep the inode alive, but the name stays until Unload: a debugger
+  // reads a loaded object's symbols and lines from the path in the link map. A refusal from here
+  // on removes it.
+  absl::Cleanup remove_copy = [&] { private_dir_->RemoveFile(copy_name).IgnoreError(); };
   if (!library.ok()) return Annotate(library.status(), path);
   version->library = *std::move(library);
   version->code = version->library.CodeRanges();
@@ -176,6 +183,7 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
   }
   version->api = header->api;
   timings.verified = absl::Now() - opened;
+  std::move(remove_copy).Cancel();
   return version;
 }
 
@@ -385,6 +393,8 @@ void ModuleSlot::Publish(Version* next) {
 std::string ModuleSlot::Unload(std::unique_ptr<Version> version) {
   const int number = version->number;
   const absl::Status closed = version->library.Close();
+  // Its copy goes with it, even if glibc kept the image mapped (then reported below).
+  private_dir_->RemoveFile(CopyName(spec_.name, number)).IgnoreError();
   if (closed.ok()) return absl::StrCat("v", number, " unloaded and unmapped");
   ++unload_failures_;
   std::string why = version->hazards.Explain();

@@ -29,7 +29,9 @@ namespace hotcc::testing {
 namespace {
 
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 
 class ModuleSlotTest : public ::testing::Test {
@@ -101,7 +103,12 @@ TEST_F(ModuleSlotTest, SwapsInANewBuildAndTheStateCarriesOn) {
               AllOf(HasSubstr("counter: reloaded v2 from " + module_path_), HasSubstr("seen "),
                     HasSubstr("validated "), HasSubstr("copied "), HasSubstr("opened "),
                     HasSubstr("verified "), HasSubstr("swapped ")));
-  EXPECT_EQ(*private_dir_.CountEntries(), 0) << "copies are removed once opened";
+  // A debugger reads a loaded version's file by its path: each mapped version's copy stays.
+  EXPECT_THAT(ListDirectory(private_dir_.path()),
+              ElementsAre("libcounter.v1.so", "libcounter.v2.so"));
+  EXPECT_TRUE(IsMapped(private_dir_.PathOf("libcounter.v2.so")));
+  slot.reset();
+  EXPECT_THAT(ListDirectory(private_dir_.path()), IsEmpty()) << "an unloaded version's copy goes";
 }
 
 TEST_F(ModuleSlotTest, AChmodOfTheLoadedFileIsNotANewBuild) {
@@ -217,6 +224,8 @@ TEST_P(RefusalTest, KeepsTheRunningVersionAndTheStateAndSaysWhy) {
   EXPECT_EQ(counter.value, 1) << "a refusal never touches the state";
   Step(*slot, counter);
   EXPECT_EQ(counter.value, 2) << "the old version keeps running";
+  EXPECT_THAT(ListDirectory(private_dir_.path()), ElementsAre("libcounter.v1.so"))
+      << "the refused build's copy is removed, the running version's stays";
 
   // The same bad file is not reported again; a good build afterwards loads.
   EXPECT_EQ(slot->Reload(absl::Now()).code(), refusal.code);
@@ -348,6 +357,7 @@ TEST_P(CrashTest, RollsBackToTheLastGoodVersionAndRestoresTheState) {
   ASSERT_EQ(log_.lines().size(), 1u) << log_.Dump();
   EXPECT_THAT(log_.lines()[0], AllOf(HasSubstr("state restored"), HasSubstr("rolled back to v1"),
                                      HasSubstr("v2 unloaded and unmapped")));
+  EXPECT_THAT(ListDirectory(private_dir_.path()), ElementsAre("libcounter.v1.so"));
   Step(*slot, counter);
   EXPECT_EQ(counter.value, before.value + 1) << "v1 runs again";
   // The file that crashed is not loaded again until it changes.
@@ -443,7 +453,8 @@ TEST_P(LoadFailureTest, IsRefusedBeforeAnyOfItsCodeRunsInTheHost) {
   EXPECT_EQ(slot->loaded_versions(), 1);
   Step(*slot, counter);
   EXPECT_EQ(counter.value, 2) << "v1 runs on, its state intact";
-  EXPECT_EQ(*CountDirectoryEntries(private_dir_.path()), 0) << "no copy is left behind";
+  EXPECT_THAT(ListDirectory(private_dir_.path()), ElementsAre("libcounter.v1.so"))
+      << "no copy of the refused build is left behind";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -526,6 +537,8 @@ TEST_F(ModuleSlotTest, AReplacedVersionIsUnloadedAndUnmapped) {
   EXPECT_FALSE(IsMapped(private_dir_.PathOf("libcounter.v1.so")));
   EXPECT_TRUE(IsMapped(private_dir_.PathOf("libcounter.v2.so")));
   EXPECT_EQ(slot->loaded_versions(), 2);
+  EXPECT_THAT(ListDirectory(private_dir_.path()),
+              ElementsAre("libcounter.v2.so", "libcounter.v3.so"));
   EXPECT_EQ(slot->unload_failures(), 0);
 }
 
@@ -535,6 +548,7 @@ TEST_F(ModuleSlotTest, AVersionThatNeverRanIsDroppedRatherThanKept) {
   InstallAndLoad(*slot, "v2");  // v1 never completed a call: no rollback target is kept.
   EXPECT_THAT(log_.lines().back(), HasSubstr("v1 unloaded and unmapped"));
   EXPECT_EQ(slot->loaded_versions(), 1);
+  EXPECT_THAT(ListDirectory(private_dir_.path()), ElementsAre("libcounter.v2.so"));
 }
 
 // A module glibc will not unload: the loader must notice and say why, with the fix.

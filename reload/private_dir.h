@@ -12,8 +12,8 @@
 // removes the directory while the process runs, the next CreateFile makes it again.
 //
 //   absl::StatusOr<PrivateDir> dir = PrivateDir::Create();
-//   absl::StatusOr<int> fd = dir->CreateFile("libview.3.so");   // write the copy, dlopen it,
-//   dir->RemoveFile("libview.3.so");                             // then remove it
+//   absl::StatusOr<int> fd = dir->CreateFile("libview.v3.so");  // write the copy, dlopen it,
+//   dir->RemoveFile("libview.v3.so");                            // remove it once dlclosed
 
 #ifndef HOTCC_RELOAD_PRIVATE_DIR_H_
 #define HOTCC_RELOAD_PRIVATE_DIR_H_

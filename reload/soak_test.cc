@@ -1,5 +1,5 @@
-// 1000 reloads in a row leave no growth in mappings, file descriptors, temporary files or
-// resident memory beyond noise.
+// 1000 reloads in a row leave no growth in mappings, file descriptors, temporary files (the
+// copies of the two mapped versions) or resident memory beyond noise.
 
 #include <cstdio>
 #include <memory>
@@ -57,7 +57,8 @@ TEST(SoakTest, AThousandReloadsLeaveNothingBehind) {
               after->fds, after->rss_kb, *temporary_files);
   EXPECT_EQ(after->maps, before->maps);
   EXPECT_EQ(after->fds, before->fds);
-  EXPECT_EQ(*temporary_files, 0);
+  // The copies of the two mapped versions (current and rollback target), and nothing else.
+  EXPECT_EQ(*temporary_files, 2);
   // Noise: the allocator may keep a few freed pages; a leaked module would be far more.
   EXPECT_LT(after->rss_kb - before->rss_kb, 2048);
   EXPECT_EQ(slot.unload_failures(), 0);

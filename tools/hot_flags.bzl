@@ -21,10 +21,11 @@ HOT_MODULE_COPTS = [
 
 # Debug info for the sources of a hot library, so that <name>_stateless_test (tools/
 # stateless_check) can name the file and line of each piece of state it finds: -g1 would be
-# smaller but describes no static or function-local variable. It does not grow the module that
-# reload/ copies: fastbuild links with -Wl,-S, which drops debug info from lib<name>.so, and
-# dbg has -g anyway. -c opt keeps Bazel's -g0 so release binaries stay lean; the check then
-# names the source file without a line. Add it to copts after HOT_MODULE_COPTS.
+# smaller but describes no static or function-local variable. lib<name>.so keeps it too
+# (tools/hotcc.bazelrc links with --strip=never), so gdb shows a module's file and line (README.md,
+# "Debugging a module with gdb"); dbg has -g anyway. -c opt keeps Bazel's -g0 so release binaries
+# stay lean; the check then names the source file without a line. Add it to copts after
+# HOT_MODULE_COPTS.
 HOT_MODULE_DEBUG_COPTS = select({
     # Bazel 4's select() takes a label string, not a Label: str() gives hotcc's repository.
     str(Label("//tools:opt")): [],

@@ -41,6 +41,8 @@ readonly IDE_PACKAGES=(clangd-14=1:14.0.6-12 clang-format-14=1:14.0.6-12)
 # directory over HTTP GET and WebDAV PUT (its core dav module), the protocol of Bazel's
 # --remote_cache=http://... . Pinned to bookworm-security's build, which carries the fixes.
 readonly CACHE_SERVER_PACKAGES=(nginx=1.22.1-9+deb12u11 nginx-common=1.22.1-9+deb12u11)
+# gdb: README.md's "Debugging a module with gdb", which tools/gdb_test.sh runs.
+readonly DEBUG_PACKAGES=(gdb=13.1-3)
 readonly ABSEIL_SOURCE=abseil=20220623.1-1+deb12u2
 readonly ABSEIL_ORIG=abseil_20220623.1.orig.tar.gz
 readonly ABSEIL_ORIG_SHA256=abfe2897f3a30edaa74bc34365afe3c2a3cd012091a97dc7e008f7016adcd5fe
@@ -175,7 +177,7 @@ main() {
   done
   [[ "$(uname -m)" == x86_64 ]] || die "hotcc is set up for x86-64 Linux; this is $(uname -m)"
   install_packages "${BAZEL_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}" \
-    "${IDE_PACKAGES[@]}" "${CACHE_SERVER_PACKAGES[@]}"
+    "${IDE_PACKAGES[@]}" "${CACHE_SERVER_PACKAGES[@]}" "${DEBUG_PACKAGES[@]}"
   # A machine may already have Node.js from elsewhere, with npm bundled: Debian's npm would
   # conflict with it, so it is installed only where there is no npm at all.
   command -v npm >/dev/null 2>&1 || install_packages nodejs npm

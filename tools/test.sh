@@ -12,6 +12,8 @@
 #    repository, built static and hot, and reloading an edited module, on a temporary copy.
 # 8. tools/remote_cache_test.sh: --config=remote_cache against a real nginx cache: a second
 #    checkout builds //... from the first one's uploads, and a rebuilt hot module comes over.
+# 9. tools/gdb_test.sh: README.md's gdb recipe in gdb -batch, a breakpoint in a module stopping
+#    at its file and line before and after a reload, on a temporary copy.
 # Before all of them, after the setup, tools/format_check.sh: C++ formatting drift fails the run.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
@@ -37,3 +39,4 @@ tools/add_library_test.sh
 tools/compile_commands_test.sh
 tools/consumer_test.sh
 tools/remote_cache_test.sh
+tools/gdb_test.sh

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -51,6 +52,19 @@ std::string ReadFile(const std::string& path) {
   contents << in.rdbuf();
   EXPECT_TRUE(in.good() || in.eof()) << "cannot read " << path;
   return contents.str();
+}
+
+std::vector<std::string> ListDirectory(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* stream = opendir(dir.c_str());
+  if (stream == nullptr) return names;
+  while (const dirent* entry = readdir(stream)) {
+    const absl::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  closedir(stream);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 LogSink LogCapture::sink() {

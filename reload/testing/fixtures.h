@@ -31,6 +31,9 @@ void WriteFile(const std::string& path, absl::string_view bytes);
 // The contents of `path`.
 std::string ReadFile(const std::string& path);
 
+// The names in directory `dir` (not "." or ".."), sorted; empty if it cannot be listed.
+std::vector<std::string> ListDirectory(const std::string& dir);
+
 // Keeps every line the loader reports.
 class LogCapture {
  public:
