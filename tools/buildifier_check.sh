@@ -72,10 +72,15 @@ if [[ $status -ne 0 ]]; then
   # a lint warning (whose explanation may go on over more lines), "FILE:LINE:COLUMN: syntax
   # error ..." for a file buildifier cannot parse (exit status 1).
   drifted=()
+  declare -A unparsed=()  # A file that does not parse also says "# reformat": it has no diff.
+  while IFS= read -r line; do
+    [[ "$line" =~ ^([^\ :]+):[0-9]+:[0-9]+:\ syntax\ error ]] && unparsed["${BASH_REMATCH[1]}"]=1
+  done <"$report"
   while IFS= read -r line; do
     if [[ "$line" =~ ^([^\ :]+)\ \#\ reformat$ ]]; then
       file="${BASH_REMATCH[1]}"
       drifted+=("$file")
+      [[ -n "${unparsed[$file]:-}" ]] && continue
       echo "buildifier: $file is not formatted as buildifier formats it:" >&2
       buildifier --mode=fix --path="$file" <"$file" | diff -u "$file" - | head -n 12 >&2 || true
     else

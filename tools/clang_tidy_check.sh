@@ -93,7 +93,7 @@ for (path, row, column, text), context in sorted(findings.items()):
         print(extra, file=sys.stderr)
 print(len(findings), file=sys.stdout)
 ' >"$logs/count"
-  say "$(cat "$logs/count") findings in $failed of ${#files[@]} files ($((SECONDS - started))s);" \
+  say "$(cat "$logs/count") finding(s) in $failed of ${#files[@]} files ($((SECONDS - started))s);" \
     "fix them in the code (a NOLINT(check) needs its reason beside it), then run" \
     "tools/clang_tidy_check.sh [FILE...] again"
   exit 1

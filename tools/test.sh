@@ -10,7 +10,12 @@
 # 6. tools/compile_commands_test.sh: compile_commands.json, checked with clangd, on a copy.
 # 7. tools/consumer_test.sh: examples/consumer, a workspace that uses hotcc as an external
 #    repository, built static and hot, and reloading an edited module, on a temporary copy.
-# Before all of them, after the setup, tools/format_check.sh: C++ formatting drift fails the run.
+# 8. tools/lint_check_test.sh: buildifier_check.sh and clang_tidy_check.sh fail on a badly
+#    formatted BUILD file, a lint warning and clang-tidy findings injected into a copy.
+# Before all of them, after the setup, the static checks; drift or a finding fails the run:
+#   tools/format_check.sh      C++ formatting (clang-format-14, .clang-format),
+#   tools/buildifier_check.sh  BUILD, WORKSPACE and .bzl files (buildifier: format and lint),
+#   tools/clang_tidy_check.sh  clang-tidy-14 on reload/ (reload/.clang-tidy), about 90 s.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,6 +26,8 @@ if [[ $# -gt 0 ]]; then
   exit
 fi
 tools/format_check.sh
+tools/buildifier_check.sh
+tools/clang_tidy_check.sh
 # CI runs every test, rather than trusting results cached (in the shared disk cache) by an
 # earlier run on the same machine.
 if [[ "${CI:-}" == true ]]; then
@@ -34,3 +41,4 @@ tools/e2e_two_terminal_test.sh
 tools/add_library_test.sh
 tools/compile_commands_test.sh
 tools/consumer_test.sh
+tools/lint_check_test.sh
