@@ -127,13 +127,12 @@ fetch_source() {
   find "$dir" -mindepth 1 -maxdepth 1 -type d | head -n 1
 }
 
-# install_npm_binary NAME VERSION VERSION_ARGS BINARY: unless `NAME VERSION_ARGS` already prints
+# install_npm_binary NAME VERSION VERSION_ARG BINARY: unless `NAME VERSION_ARG` already prints
 # VERSION, installs the npm package pinned in tools/NAME/package-lock.json and copies the static
 # binary it bundles (BINARY, a path under node_modules) to a directory on PATH as NAME.
 install_npm_binary() {
-  local name="$1" version="$2" version_args="$3" binary_in_package="$4" installed
-  # shellcheck disable=SC2086  # VERSION_ARGS is a word list.
-  installed="$(command -v "$name" >/dev/null && "$name" $version_args 2>&1 | head -n 1 || true)"
+  local name="$1" version="$2" version_arg="$3" binary_in_package="$4" installed
+  installed="$(command -v "$name" >/dev/null && "$name" "$version_arg" 2>&1 | head -n 1 || true)"
   [[ "$installed" == *"$version"* ]] && return 0
   say "installing $name $version from tools/$name/package-lock.json"
   (cd "$workspace/tools/$name" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
@@ -145,7 +144,7 @@ install_npm_binary() {
   install -m 0755 "$binary" "$bindir/$name"
   [[ "$(command -v "$name")" == "$bindir/$name" ]] ||
     say "warning: $bindir is not first on PATH for $name"
-  installed="$("$bindir/$name" $version_args 2>&1 | head -n 1 || true)"
+  installed="$("$bindir/$name" "$version_arg" 2>&1 | head -n 1 || true)"
   [[ "$installed" == *"$version"* ]] ||
     die "$bindir/$name says '$installed', not version $version: update the pin in tools/setup.sh"
 }
