@@ -12,7 +12,7 @@
 #ifndef HOTCC_RELOAD_ENVIRONMENT_H_
 #define HOTCC_RELOAD_ENVIRONMENT_H_
 
-#include <unistd.h>
+#include <unistd.h>  // environ (declared under _GNU_SOURCE, which g++ and clang++ define)
 
 #include <algorithm>
 #include <string>
