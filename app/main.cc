@@ -124,8 +124,8 @@ void Report(absl::string_view line) {
 
 // Starts from the state the previous build carried over, if this is a relaunch, read by field
 // name into this build's State; otherwise, or if it cannot be read, the state stays fresh.
-void Resume(Relauncher& relauncher, State& state, RandomEngine& rng) {
-  absl::StatusOr<std::optional<std::string>> carried = relauncher.TakeCarriedState();
+void Resume(State& state, RandomEngine& rng) {
+  absl::StatusOr<std::optional<std::string>> carried = Relauncher::TakeCarriedState();
   if (carried.ok() && !carried->has_value()) return;
   Snapshot snapshot;
   absl::StatusOr<StateMigration> migration =
@@ -152,7 +152,7 @@ int Run(std::vector<std::string> args) {
   if (seed == 0) seed = std::random_device()();
   RandomEngine rng(seed);
   State state;
-  Resume(relauncher, state, rng);
+  Resume(state, rng);
 
   absl::StatusOr<Libraries> libraries = BindLibraries();
   if (!libraries.ok()) {

@@ -2,6 +2,7 @@
 // unloaded module, and no call takes a lock. Run it under --config=tsan and --config=asan too.
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -33,9 +34,10 @@ TEST(ConcurrencyTest, EightThreadsCallThroughFiveHundredSwaps) {
   HotModule<CounterApi> module(&slot);
 
   std::atomic<bool> stop{false};
-  std::atomic<long> calls{0};
-  std::atomic<long> bad_results{0};
+  std::atomic<std::int64_t> calls{0};
+  std::atomic<std::int64_t> bad_results{0};
   std::vector<std::thread> callers;
+  callers.reserve(kCallerThreads);
   for (int t = 0; t < kCallerThreads; ++t) {
     callers.emplace_back([&, t] {
       Counter counter;

@@ -261,12 +261,12 @@ std::string UnloadHazards::Explain() const {
         "or move the state into the app)"));
   }
   if (nodelete) {
-    reasons.push_back(
+    reasons.emplace_back(
         "it is marked NODELETE (DF_1_NODELETE: linked with -z nodelete or opened with "
         "RTLD_NODELETE); remove that flag");
   }
   if (thread_local_destructors) {
-    reasons.push_back(
+    reasons.emplace_back(
         "it registers thread_local destructors (__cxa_thread_atexit_impl), and glibc keeps it "
         "until every thread that used one exits; move thread_local objects into the app");
   }

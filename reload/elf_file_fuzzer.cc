@@ -74,7 +74,7 @@ void CheckError(const char* function, const absl::Status& status) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const int fd = InputFd();
   WriteInput(fd, data, size);
-  const off_t length = static_cast<off_t>(size);
+  const auto length = static_cast<off_t>(size);
 
   const absl::Status valid = hotcc::ValidateSharedObject(fd, length, kPath);
   CheckError("ValidateSharedObject", valid);

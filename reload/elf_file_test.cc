@@ -25,7 +25,7 @@ constexpr char kPath[] = "test/libcounter.so";
 class MemoryFile {
  public:
   explicit MemoryFile(const std::string& bytes)
-      : fd_(memfd_create("elf_file_test", MFD_CLOEXEC)), size_(bytes.size()) {
+      : fd_(memfd_create("elf_file_test", MFD_CLOEXEC)), size_(static_cast<off_t>(bytes.size())) {
     EXPECT_GE(fd_, 0);
     EXPECT_EQ(write(fd_, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
   }
@@ -102,8 +102,9 @@ TEST(ElfFileTest, RefusesAStringTableWithNoBytesInTheFile) {
   const Elf64_Ehdr header = HeaderOf(bytes);
   size_t strings_index = 0;
   for (size_t index = 0; index < header.e_shnum; ++index) {
-    if (SectionOf(bytes, index).sh_type == SHT_DYNSYM)
+    if (SectionOf(bytes, index).sh_type == SHT_DYNSYM) {
       strings_index = SectionOf(bytes, index).sh_link;
+    }
   }
   ASSERT_NE(strings_index, 0u) << "the fixture has no .dynsym";
   Elf64_Shdr strings = SectionOf(bytes, strings_index);
@@ -124,7 +125,7 @@ TEST(ElfFileTest, RefusesSectionHeadersOfTheWrongSize) {
   std::string bytes = ReadFile(FixturePath("v1"));
   Elf64_Ehdr header = HeaderOf(bytes);
   header.e_shentsize = 40;  // Elf32_Shdr's size
-  std::memcpy(&bytes[0], &header, sizeof(header));
+  std::memcpy(bytes.data(), &header, sizeof(header));
 
   const MemoryFile file(bytes);
   const absl::Status valid = file.Validate();

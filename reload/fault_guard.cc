@@ -242,13 +242,11 @@ void OnFault(int signal_number, siginfo_t* info, void* context) {
 }
 
 bool InCode(std::uintptr_t address, absl::Span<const CodeRange> code) {
-  for (const CodeRange& range : code) {
-    if (range.Contains(address)) return true;
-  }
-  return false;
+  return std::any_of(code.begin(), code.end(),
+                     [address](const CodeRange& range) { return range.Contains(address); });
 }
 
-void OnAbandonSignal(int, siginfo_t*, void* context) {
+void OnAbandonSignal(int /*signal_number*/, siginfo_t* /*info*/, void* context) {
   GuardFrame* frame = current_frame;
   GuardedThread* record = this_thread_record;
   if (frame == nullptr || record == nullptr) return;
@@ -328,7 +326,7 @@ class ThreadGuardState {
   ThreadGuardState() {
     stack_t existing = {};
     if (sigaltstack(nullptr, &existing) != 0 || (existing.ss_flags & SS_DISABLE) != 0) {
-      stack_memory_.resize(std::max<size_t>(SIGSTKSZ, 64 * 1024));
+      stack_memory_.resize(std::max<size_t>(SIGSTKSZ, size_t{64} * 1024));
       stack_t stack = {};
       stack.ss_sp = stack_memory_.data();
       stack.ss_size = stack_memory_.size();
@@ -386,7 +384,9 @@ class ThreadGuardState {
 // Where the watchdog caught a call: "libfoo.so (spin)" or the bare address.
 std::string DescribeAddress(std::uintptr_t address) {
   Dl_info info = {};
-  if (dladdr(reinterpret_cast<void*>(address), &info) == 0 || info.dli_fname == nullptr) {
+  // A program counter read from the signal's machine context, only looked up, never followed.
+  void* const pointer = reinterpret_cast<void*>(address);  // NOLINT(performance-no-int-to-ptr)
+  if (dladdr(pointer, &info) == 0 || info.dli_fname == nullptr) {
     return absl::StrFormat("%#x", address);
   }
   std::string where = info.dli_fname;

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -190,7 +189,7 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
     if (wake_fd >= 0) fds[count++] = {wake_fd, POLLIN, 0};
     const int ready = poll(fds, count, overdue ? 0 : ToPollTimeoutMs(wake_at - now));
     if (ready < 0 && errno != EINTR) {
-      options_.log(absl::StrCat("poll failed: ", std::strerror(errno)));
+      options_.log(absl::StrCat("poll failed: ", ErrnoText(errno)));
       return WaitOutcome::kDeadline;
     }
     if (ready <= 0) {

@@ -205,7 +205,8 @@ TEST_F(HotReloaderTest, UnderIbazelTheFastPathsBuildLoadsFirstAndAFailedBuildRev
 TEST_F(HotReloaderTest, AnIdleWaitUsesNoCpu) {
   std::unique_ptr<HotReloader> reloader = MakeReloader();
   AddCounter(*reloader);
-  rusage before, after;
+  rusage before;
+  rusage after;
   getrusage(RUSAGE_SELF, &before);
   EXPECT_EQ(reloader->WaitUntil(absl::Now() + absl::Milliseconds(500)),
             HotReloader::WaitOutcome::kDeadline);

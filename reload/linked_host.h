@@ -80,7 +80,7 @@ class LinkedHost {
   template <typename Api, typename Name>
   using Module = LinkedModule<Api, Name::kEntry>;
 
-  static absl::StatusOr<std::unique_ptr<LinkedHost>> Create(HostOptions /*options*/ = {}) {
+  static absl::StatusOr<std::unique_ptr<LinkedHost>> Create(const HostOptions& /*options*/ = {}) {
     return std::unique_ptr<LinkedHost>(new LinkedHost());
   }
 
@@ -101,7 +101,7 @@ class LinkedHost {
 
   // Sleeps until `deadline` or until `wake_fd` (if not -1) is readable. A late deadline still
   // looks at `wake_fd` once.
-  WaitOutcome WaitUntil(absl::Time deadline, int wake_fd = -1) {
+  static WaitOutcome WaitUntil(absl::Time deadline, int wake_fd = -1) {
     while (true) {
       const absl::Duration remaining = std::max(deadline - absl::Now(), absl::ZeroDuration());
       const int timeout_ms =

@@ -12,20 +12,17 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "reload/environment.h"
 #include "reload/module_abi.h"
 #include "reload/names.h"
 #include "reload/status_util.h"
-
-extern char** environ;
 
 namespace hotcc {
 namespace {
@@ -35,7 +32,7 @@ constexpr char kEntryVariable[] = "HOTCC_PROBE_ENTRY";
 // The helper's exit code when dlopen fails (it prints dlerror() first).
 constexpr int kExitOpenFailed = 97;
 // How much of the helper's output is kept, and how many of its last lines go into an error.
-constexpr size_t kOutputLimit = 64 * 1024;
+constexpr size_t kOutputLimit = size_t{64} * 1024;
 constexpr size_t kLinesReported = 6;
 
 // The helper's side. Priority 101, the first one not reserved for the implementation: it runs
@@ -82,7 +79,7 @@ std::string HelperExecutable() {
   constexpr char kSelf[] = "/proc/self/exe";
   char* real = realpath(kSelf, nullptr);
   if (real == nullptr) return kSelf;
-  const std::string path = real;
+  std::string path = real;  // Not const: returned, it is moved.
   std::free(real);
   struct stat running;
   struct stat named;
@@ -137,19 +134,11 @@ absl::Status ProbeLoad(const std::string& path, const std::string& entry_name,
   int output[2];
   if (pipe2(output, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("cannot start a helper process to load ", path,
-                                            ": pipe2: ", std::strerror(errno)));
+                                            ": pipe2: ", ErrnoText(errno)));
   }
   std::vector<std::string> variables = {absl::StrCat(kModuleVariable, "=", path),
                                         absl::StrCat(kEntryVariable, "=", entry_name)};
-  std::vector<char*> environment;
-  for (char** variable = environ; *variable != nullptr; ++variable) {
-    if (!absl::StartsWith(*variable, kModuleVariable) &&
-        !absl::StartsWith(*variable, kEntryVariable)) {
-      environment.push_back(*variable);
-    }
-  }
-  for (std::string& variable : variables) environment.push_back(variable.data());
-  environment.push_back(nullptr);
+  const std::vector<char*> environment = EnvironmentWith(variables);
   char helper_name[] = "hotcc-load-probe";
   char* arguments[] = {helper_name, nullptr};
 
@@ -165,7 +154,7 @@ absl::Status ProbeLoad(const std::string& path, const std::string& entry_name,
     close(output[0]);
     return absl::InternalError(
         absl::StrCat("cannot start a helper process to load ", path,
-                     ": posix_spawn /proc/self/exe: ", std::strerror(spawn_error)));
+                     ": posix_spawn /proc/self/exe: ", ErrnoText(spawn_error)));
   }
   std::string printed;
   const bool exited = ReadUntilClosed(output[0], absl::Now() + time_limit, printed);

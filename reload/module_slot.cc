@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "absl/algorithm/container.h"
@@ -43,7 +42,7 @@ class ScopedFd {
 
 absl::Status OpenError(int error_number, const std::string& path) {
   if (error_number == ENOENT) {
-    return absl::NotFoundError(absl::StrCat(path, ": missing file (", std::strerror(error_number),
+    return absl::NotFoundError(absl::StrCat(path, ": missing file (", ErrnoText(error_number),
                                             "); build it, e.g. `bazel build //libs/...`"));
   }
   return PosixError(error_number, "cannot open", path);

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -266,7 +267,7 @@ TEST_F(ModuleSlotTest, PermissionDeniedKeepsTheRunningVersion) {
   // Returns what went wrong, or nothing.
   auto check = [&]() -> std::string {
     absl::StatusOr<PrivateDir> own_dir = PrivateDir::Create(reachable.path());
-    if (!own_dir.ok()) return std::string(own_dir.status().message());
+    if (!own_dir.ok()) return own_dir.status().ToString();
     ModuleSlot slot(
         ModuleSpec{"counter", module_path, sizeof(CounterApi), HOTCC_INTERFACE_FINGERPRINT},
         &*own_dir, log_.sink());
@@ -275,7 +276,7 @@ TEST_F(ModuleSlotTest, PermissionDeniedKeepsTheRunningVersion) {
     if (rename(unreadable.c_str(), module_path.c_str()) != 0) return "rename failed";
     const absl::Status status = slot.Reload(absl::Now());
     if (status.code() != absl::StatusCode::kPermissionDenied) return status.ToString();
-    if (std::string(status.message()).find("Permission denied") == std::string::npos) {
+    if (!absl::StrContains(status.message(), "Permission denied")) {
       return "no OS error in: " + status.ToString();
     }
     if (slot.version() != 1 || FixtureVersion(slot) != 1) return "the old version stopped";

@@ -75,7 +75,8 @@ void RemoveLeftovers(const std::string& base) {
 std::string PrivateDir::DefaultBase() { return TemporaryBase(); }
 
 absl::StatusOr<PrivateDir> PrivateDir::Create(absl::string_view base) {
-  const std::string base_dir = base.empty() ? DefaultBase() : std::string(base);
+  std::string base_dir(base);
+  if (base_dir.empty()) base_dir = DefaultBase();
   RemoveLeftovers(base_dir);
   std::string path_template = absl::StrCat(base_dir, "/", kPrefix, getpid(), "-XXXXXX");
   if (mkdtemp(path_template.data()) == nullptr) {

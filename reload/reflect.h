@@ -31,10 +31,11 @@
 namespace hotcc::reflect {
 namespace internal {
 
-// Converts to any type, to count how many initializers a struct accepts.
+// Converts to any type, to count how many initializers a struct accepts: the conversion must be
+// implicit, as aggregate initialization looks for one per field.
 struct AnyField {
   template <typename T>
-  operator T() const;  // Only in unevaluated contexts: never defined.
+  operator T() const;  // NOLINT(google-explicit-constructor): only in unevaluated contexts
 };
 
 template <typename T, typename... Fields>

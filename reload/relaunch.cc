@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "reload/environment.h"
 #include "reload/status_util.h"
 #include "reload/temp_base.h"
 
@@ -63,7 +64,9 @@ absl::StatusOr<std::optional<std::string>> Relauncher::TakeCarriedState() {
   const char* variable = getenv(kCarriedStateVariable);
   if (variable == nullptr || *variable == '\0') return std::nullopt;
   const std::string path = variable;
-  unsetenv(kCarriedStateVariable);  // Not for this process's own children.
+  // Not for this process's own children. Safe only before other threads start, as relaunch.h
+  // asks of the caller; a relaunched host has none yet.
+  unsetenv(kCarriedStateVariable);  // NOLINT(concurrency-mt-unsafe)
   const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   std::string bytes;
   int error = fd < 0 ? errno : 0;
@@ -108,10 +111,10 @@ absl::Status Relauncher::Relaunch(absl::string_view state) {
   std::vector<char*> argv;
   for (std::string& arg : args_) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  setenv(kCarriedStateVariable, path.c_str(), 1);
-  execv(executable_.c_str(), argv.data());
+  std::vector<std::string> variables = {absl::StrCat(kCarriedStateVariable, "=", path)};
+  const std::vector<char*> environment = EnvironmentWith(variables);
+  execve(executable_.c_str(), argv.data(), environment.data());
   const int exec_error = errno;
-  unsetenv(kCarriedStateVariable);
   RemoveStateFile(path);
   return PosixError(exec_error, "cannot exec the rebuilt", executable_);
 }

@@ -7,7 +7,7 @@
 //
 //   int main(int argc, char** argv) {
 //     hotcc::Relauncher relauncher(std::vector<std::string>(argv, argv + argc));
-//     absl::StatusOr<std::optional<std::string>> carried = relauncher.TakeCarriedState();
+//     absl::StatusOr<std::optional<std::string>> carried = hotcc::Relauncher::TakeCarriedState();
 //     if (carried.ok() && carried->has_value()) Decode(**carried, state);  // the host's codec
 //     ...
 //     // After a successful build (HotReloader::WaitOutcome::kBuildSucceeded):
@@ -52,7 +52,7 @@ class Relauncher {
   // if it is not. The file is removed whatever happens. Fails when the file cannot be read (the
   // message names it). Call it once, early in main, before starting threads: it unsets an
   // environment variable.
-  absl::StatusOr<std::optional<std::string>> TakeCarriedState();
+  static absl::StatusOr<std::optional<std::string>> TakeCarriedState();
 
   // Writes `state` to a new private file and replaces this process with the rebuilt executable,
   // with the same arguments. Returns only when that fails (the file is removed again): the host

@@ -57,7 +57,7 @@ TypeNode ReadType(Reader& reader, int depth) {
       const std::uint64_t fields = reader.Unsigned(4);
       if (fields > reader.remaining()) reader.Fail("a struct has too many fields (corrupt)");
       for (std::uint64_t i = 0; i < fields && reader.ok(); ++i) {
-        type.field_names.push_back(std::string(reader.Take(reader.Count())));
+        type.field_names.emplace_back(reader.Take(reader.Count()));
         type.arguments.push_back(ReadType(reader, depth + 1));
       }
       break;
@@ -146,7 +146,7 @@ TypeNode ReadEnvelope(Reader& reader) {
     reader.Fail("it is not a hotcc state snapshot");
     return TypeNode();
   }
-  const std::uint32_t version = static_cast<std::uint32_t>(reader.Unsigned(4));
+  const auto version = static_cast<std::uint32_t>(reader.Unsigned(4));
   if (reader.ok() && (magic.back() != kMagic[sizeof(kMagic) - 1] || version != kFormatVersion)) {
     reader.Fail(
         absl::StrCat("it has format version ", version, ", and this build reads ", kFormatVersion));

@@ -140,9 +140,10 @@ class Reader {
     position_ += size;
     return taken;
   }
-  char Byte() {
+  // 0 to 255: a kind or a width read from it is never negative.
+  std::uint8_t Byte() {
     std::string_view byte = Take(1);
-    return byte.empty() ? '\0' : byte[0];
+    return byte.empty() ? 0 : static_cast<std::uint8_t>(byte[0]);
   }
   std::uint64_t Unsigned(int width) {
     std::string_view data = Take(width);
@@ -284,12 +285,10 @@ template <typename T>
 void WriteValue(Writer& writer, const T& value) {
   if constexpr (std::is_same_v<T, bool>) {
     writer.Byte(value ? 1 : 0);
-  } else if constexpr (std::is_enum_v<T>) {
+  } else if constexpr (std::is_enum_v<T> || std::is_integral_v<T>) {
     writer.Unsigned(static_cast<std::uint64_t>(value), sizeof(T));
   } else if constexpr (std::is_floating_point_v<T>) {
     writer.Raw(&value, sizeof(T));
-  } else if constexpr (std::is_integral_v<T>) {
-    writer.Unsigned(static_cast<std::uint64_t>(value), sizeof(T));
   } else if constexpr (std::is_same_v<T, std::string>) {
     writer.Text(value);
   } else if constexpr (IsVector<T>::value || IsMap<T>::value) {
@@ -339,8 +338,9 @@ Fit FitOf(const TypeNode& from) {
   if constexpr (std::is_same_v<T, bool> || std::is_enum_v<T> || std::is_same_v<T, std::string>) {
     return Fit::kNone;
   } else if constexpr (std::is_floating_point_v<T>) {
-    if (from.kind == Kind::kFloat)
+    if (from.kind == Kind::kFloat) {
       return from.width <= int{sizeof(T)} ? Fit::kConverted : Fit::kNone;
+    }
     if (from.kind == Kind::kSigned || from.kind == Kind::kUnsigned) {
       // Every integer of that width is exact in T's significand.
       const int exact_bytes = sizeof(T) == 4 ? 2 : 4;
@@ -502,7 +502,7 @@ void ReadStruct(const TypeNode& from, Reader& reader, T& out, const Report* repo
 }
 
 template <typename T, std::size_t... kIndex>
-constexpr bool CheckFields(std::index_sequence<kIndex...>);
+constexpr bool CheckFields(std::index_sequence<kIndex...> /*indices*/);
 
 // Instantiates CarriedField for every field of T and of the structs inside it.
 template <typename T>
@@ -519,7 +519,7 @@ constexpr bool CheckCarriable() {
 }
 
 template <typename T, std::size_t... kIndex>
-constexpr bool CheckFields(std::index_sequence<kIndex...>) {
+constexpr bool CheckFields(std::index_sequence<kIndex...> /*indices*/) {
   return ((CarriedField<FieldNameStorage<T, kIndex>(), reflect::FieldType<T, kIndex>>::kChecked &&
            CheckCarriable<reflect::FieldType<T, kIndex>>()) &&
           ...);

@@ -6,6 +6,8 @@
 #ifndef HOTCC_RELOAD_STATUS_UTIL_H_
 #define HOTCC_RELOAD_STATUS_UTIL_H_
 
+#include <string.h>
+
 #include <cerrno>
 #include <string>
 
@@ -18,6 +20,15 @@ namespace hotcc {
 // A status for the failed system call `what` on `path`, with errno's code and text.
 inline absl::Status PosixError(int error_number, absl::string_view what, absl::string_view path) {
   return absl::ErrnoToStatus(error_number, absl::StrCat(what, " ", path));
+}
+
+// errno's text for `error_number` ("No such file or directory"), as strerror says it, but safe
+// to call from any thread (strerror may use one buffer for every thread).
+inline std::string ErrnoText(int error_number) {
+  char buffer[128];
+  // GNU's strerror_r (glibc, with the _GNU_SOURCE that g++ and clang++ define for C++): it
+  // returns the text, which is in `buffer` or a static string.
+  return strerror_r(error_number, buffer, sizeof(buffer));
 }
 
 // Prefixes `status`'s message with `context`, keeping its code.

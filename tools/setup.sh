@@ -10,7 +10,8 @@
 #                                   repository (README.md, "Using hotcc in your own workspace"):
 #                                   writes DIR/.bazelrc.deps, for DIR's .bazelrc to try-import
 # Every third-party input is pinned: Debian packages by exact version, source tarballs by sha256,
-# ibazel by tools/ibazel/package-lock.json (npm integrity hashes).
+# ibazel and buildifier by tools/ibazel/ and tools/buildifier/package-lock.json (npm integrity
+# hashes).
 set -euo pipefail
 
 workspace="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,8 +36,12 @@ readonly FUZZ_PACKAGES=(
   llvm-14=1:14.0.6-12
 )
 # clangd reads tools/compile_commands.sh's compile_commands.json (and its test runs it);
-# tools/format_check.sh runs clang-format.
-readonly IDE_PACKAGES=(clangd-14=1:14.0.6-12 clang-format-14=1:14.0.6-12)
+# tools/format_check.sh runs clang-format; tools/clang_tidy_check.sh runs clang-tidy on reload/.
+readonly IDE_PACKAGES=(
+  clangd-14=1:14.0.6-12
+  clang-format-14=1:14.0.6-12
+  clang-tidy-14=1:14.0.6-12
+)
 # tools/remote_cache_server.sh (and tools/remote_cache_test.sh, which starts it): nginx serves a
 # directory over HTTP GET and WebDAV PUT (its core dav module), the protocol of Bazel's
 # --remote_cache=http://... . Pinned to bookworm-security's build, which carries the fixes.
@@ -50,6 +55,8 @@ readonly GOOGLETEST_SOURCE=googletest=1.12.1-0.2
 readonly GOOGLETEST_ORIG=googletest_1.12.1.orig.tar.gz
 readonly GOOGLETEST_ORIG_SHA256=81964fe578e9bd7c94dfdb09c8e4d6e6759e19967e397dbea48d1c10e45d0df2
 readonly IBAZEL_VERSION=0.28.0
+# tools/buildifier_check.sh: BUILD, WORKSPACE and .bzl formatting and lint.
+readonly BUILDIFIER_VERSION=8.2.1
 
 say() { echo "hotcc setup: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -126,20 +133,26 @@ fetch_source() {
   find "$dir" -mindepth 1 -maxdepth 1 -type d | head -n 1
 }
 
-install_ibazel() {
-  local installed
-  installed="$(command -v ibazel >/dev/null && ibazel version 2>&1 | head -n 1 || true)"
-  [[ "$installed" == *"$IBAZEL_VERSION"* ]] && return 0
-  say "installing ibazel $IBAZEL_VERSION from tools/ibazel/package-lock.json"
-  (cd "$workspace/tools/ibazel" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
-    die "npm ci in tools/ibazel failed"
-  local binary="$workspace/tools/ibazel/node_modules/@bazel/ibazel/bin/linux_amd64/ibazel"
-  [[ -x "$binary" ]] || die "the ibazel package has no $binary"
+# install_npm_binary NAME VERSION VERSION_ARG BINARY: unless `NAME VERSION_ARG` already prints
+# VERSION, installs the npm package pinned in tools/NAME/package-lock.json and copies the static
+# binary it bundles (BINARY, a path under node_modules) to a directory on PATH as NAME.
+install_npm_binary() {
+  local name="$1" version="$2" version_arg="$3" binary_in_package="$4" installed
+  installed="$(command -v "$name" >/dev/null && "$name" "$version_arg" 2>&1 | head -n 1 || true)"
+  [[ "$installed" == *"$version"* ]] && return 0
+  say "installing $name $version from tools/$name/package-lock.json"
+  (cd "$workspace/tools/$name" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
+    die "npm ci in tools/$name failed"
+  local binary="$workspace/tools/$name/node_modules/$binary_in_package"
+  [[ -x "$binary" ]] || die "the $name package has no $binary"
   local bindir=/usr/local/bin
   [[ -w "$bindir" ]] || { bindir="$HOME/.local/bin"; mkdir -p "$bindir"; }
-  install -m 0755 "$binary" "$bindir/ibazel"
-  [[ "$(command -v ibazel)" == "$bindir/ibazel" ]] ||
-    say "warning: $bindir is not first on PATH for ibazel"
+  install -m 0755 "$binary" "$bindir/$name"
+  [[ "$(command -v "$name")" == "$bindir/$name" ]] ||
+    say "warning: $bindir is not first on PATH for $name"
+  installed="$("$bindir/$name" "$version_arg" 2>&1 | head -n 1 || true)"
+  [[ "$installed" == *"$version"* ]] ||
+    die "$bindir/$name says '$installed', not version $version: update the pin in tools/setup.sh"
 }
 
 write_bazelrc_deps() {
@@ -184,7 +197,9 @@ main() {
   local abseil googletest
   abseil="$(fetch_source "$ABSEIL_SOURCE" "$ABSEIL_ORIG" "$ABSEIL_ORIG_SHA256")"
   googletest="$(fetch_source "$GOOGLETEST_SOURCE" "$GOOGLETEST_ORIG" "$GOOGLETEST_ORIG_SHA256")"
-  install_ibazel
+  install_npm_binary ibazel "$IBAZEL_VERSION" version @bazel/ibazel/bin/linux_amd64/ibazel
+  install_npm_binary buildifier "$BUILDIFIER_VERSION" --version \
+    @bazel/buildifier/buildifier-linux_amd64
   write_bazelrc_deps "$abseil" "$googletest"
 }
 

@@ -14,7 +14,12 @@
 #    checkout builds //... from the first one's uploads, and a rebuilt hot module comes over.
 # 9. tools/gdb_test.sh: README.md's gdb recipe in gdb -batch, a breakpoint in a module stopping
 #    at its file and line before and after a reload, on a temporary copy.
-# Before all of them, after the setup, tools/format_check.sh: C++ formatting drift fails the run.
+# 10. tools/lint_check_test.sh: buildifier_check.sh and clang_tidy_check.sh fail on a badly
+#     formatted BUILD file, a lint warning and clang-tidy findings injected into a copy.
+# Before all of them, after the setup, the static checks; drift or a finding fails the run:
+#   tools/format_check.sh      C++ formatting (clang-format-14, .clang-format),
+#   tools/buildifier_check.sh  BUILD, WORKSPACE and .bzl files (buildifier: format and lint),
+#   tools/clang_tidy_check.sh  clang-tidy-14 on reload/ (reload/.clang-tidy), about 90 s.
 # Extra arguments go to `bazel test` (e.g. tools/test.sh --config=tsan //reload/...).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,6 +30,8 @@ if [[ $# -gt 0 ]]; then
   exit
 fi
 tools/format_check.sh
+tools/buildifier_check.sh
+tools/clang_tidy_check.sh
 # CI runs every test, rather than trusting results cached (in the shared disk cache) by an
 # earlier run on the same machine.
 if [[ "${CI:-}" == true ]]; then
@@ -40,3 +47,4 @@ tools/compile_commands_test.sh
 tools/consumer_test.sh
 tools/remote_cache_test.sh
 tools/gdb_test.sh
+tools/lint_check_test.sh

@@ -4,10 +4,10 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "reload/private_dir.h"
+#include "reload/status_util.h"
 
 namespace hotcc::testing {
 
@@ -20,7 +20,7 @@ ScratchDir::ScratchDir(absl::string_view base, absl::string_view prefix) {
   if (root.empty()) root = "/tmp";
   std::string path_template = absl::StrCat(root, "/", prefix, "XXXXXX");
   if (mkdtemp(path_template.data()) == nullptr) {
-    std::fprintf(stderr, "mkdtemp %s: %s\n", path_template.c_str(), std::strerror(errno));
+    std::fprintf(stderr, "mkdtemp %s: %s\n", path_template.c_str(), ErrnoText(errno).c_str());
     std::abort();
   }
   path_ = std::move(path_template);
