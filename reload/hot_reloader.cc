@@ -131,9 +131,8 @@ absl::StatusOr<std::unique_ptr<HotReloader>> HotReloader::Create(Options options
     // Without it the dev loop still works, on Bazel's builds alone: say so, and go on.
     const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0 || inotify_add_watch(fd, fast_dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
-      reloader->options_.log(absl::StrCat("cannot watch the fast path's directory ", fast_dir,
-                                          " (", std::strerror(errno),
-                                          "): loading Bazel's builds only"));
+      reloader->options_.log(absl::StrCat("cannot watch the fast path's directory ", fast_dir, " (",
+                                          ErrnoText(errno), "): loading Bazel's builds only"));
       if (fd >= 0) close(fd);
     } else {
       reloader->fast_path_fd_ = fd;

@@ -181,7 +181,7 @@ class HotReloader {
 
   const Options options_;
   PrivateDir private_dir_;
-  const int inotify_fd_;  // -1 under ibazel notifications.
+  const int inotify_fd_;   // -1 under ibazel notifications.
   int fast_path_fd_ = -1;  // An inotify instance watching options_.fast_dir; -1: none.
   std::vector<std::unique_ptr<Watched>> modules_;
   std::string notification_buffer_;

@@ -340,9 +340,9 @@ absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
   } else {
     superseded_digests_.clear();
     if (previous_origin == Origin::kFastPath) {
-      replaced = request.revert ? absl::StrCat(" in place of v", previous, " from the fast path")
-                                : absl::StrCat(", which differs from v", previous,
-                                               " from the fast path");
+      replaced = request.revert
+                     ? absl::StrCat(" in place of v", previous, " from the fast path")
+                     : absl::StrCat(", which differs from v", previous, " from the fast path");
     }
   }
   current_ = std::move(next);
@@ -365,16 +365,14 @@ absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
                              absl::ToDoubleMilliseconds(std::max(d, absl::ZeroDuration())));
     };
     live = absl::StrCat("; live ", millis(absl::Now() - request.build_started),
-                        " after its build started (build ",
-                        millis(written - request.build_started),
+                        " after its build started (build ", millis(written - request.build_started),
                         ", notify ", millis(timings.seen), ", load ", millis(load), ")");
   }
   log_(absl::StrCat(spec_.name, ": ", first ? "loaded" : "reloaded", " v", current_->number,
-                    " from ", path, fast ? " (fast path)" : "", replaced, " (", seen,
-                    "validated ", Micros(timings.validated),
-                    ", copied ", Micros(timings.copied), probed, ", opened ",
-                    Micros(timings.opened), ", verified ", Micros(timings.verified), ", swapped ",
-                    Micros(timings.swapped), ")", unloaded, live));
+                    " from ", path, fast ? " (fast path)" : "", replaced, " (", seen, "validated ",
+                    Micros(timings.validated), ", copied ", Micros(timings.copied), probed,
+                    ", opened ", Micros(timings.opened), ", verified ", Micros(timings.verified),
+                    ", swapped ", Micros(timings.swapped), ")", unloaded, live));
   if (current_->hazards.any()) {
     log_(absl::StrCat(spec_.name, ": warning: v", current_->number,
                       " will not unload: ", current_->hazards.Explain()));
@@ -483,8 +481,8 @@ absl::Status ModuleSlot::RollBackLocked(int faulty_number, absl::string_view fun
   last_refused_ = current_->source;
   last_refusal_ = absl::AbortedError(what);
   faulty_digest_ = current_->digest;
-  faulty_refusal_ = absl::AbortedError(absl::StrCat("the same bytes as v", faulty_number, ": ",
-                                                    what));
+  faulty_refusal_ =
+      absl::AbortedError(absl::StrCat("the same bytes as v", faulty_number, ": ", what));
   std::unique_ptr<Version> bad = std::move(current_);
   current_ = std::move(rollback_);
   Publish(current_.get());

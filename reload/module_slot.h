@@ -190,8 +190,7 @@ class ModuleSlot {
   };
 
   absl::StatusOr<std::unique_ptr<Version>> LoadVersion(const std::string& path,
-                                                       absl::Time change_seen,
-                                                       LoadTimings& timings)
+                                                       absl::Time change_seen, LoadTimings& timings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reload, ReloadFast, RevertUnconfirmed and RollBack under the lock; what happened, if
   // anything, goes to `event`, which the caller hands to on_event_ once the lock is released.

@@ -626,16 +626,16 @@ TEST_F(ModuleSlotTest, BazelsDifferentBytesReplaceTheFastPathBuild) {
   ASSERT_TRUE(slot->Reload(absl::Now()).ok());
   EXPECT_EQ(slot->version(), 3);
   EXPECT_EQ(FixtureVersion(*slot), 3) << "Bazel's build runs";
-  EXPECT_EQ(log_.Count("reloaded v3 from " + module_path_ +
-                       ", which differs from v2 from the fast path"),
-            1)
+  EXPECT_EQ(
+      log_.Count("reloaded v3 from " + module_path_ + ", which differs from v2 from the fast path"),
+      1)
       << log_.Dump();
 }
 
 TEST_F(ModuleSlotTest, BazelsBuildOfAnEarlierSaveLeavesTheFastPathBuildRunning) {
   std::unique_ptr<ModuleSlot> slot = MakeSlot();
   InstallAndLoad(*slot, "v1");
-  InstallAndLoadFast(*slot, "v2");     // The first save.
+  InstallAndLoadFast(*slot, "v2");      // The first save.
   InstallAndLoadFast(*slot, "crashy");  // The second, before Bazel finished the first.
   ASSERT_EQ(FixtureVersion(*slot), 3);
 
@@ -685,10 +685,10 @@ TEST_F(ModuleSlotTest, BazelsBuildOfAFastPathBuildThatCrashedIsNotLoaded) {
   Counter counter;
   Step(*slot, counter);  // v1 is the rollback target.
   InstallAndLoadFast(*slot, "crashy");
-  const absl::Status crashed =
-      HotModule<CounterApi>(slot.get())
-          .CallRestoring("misbehave", counter,
-                         [&](const CounterApi& api) { api.misbehave(counter, Fault::kSegv); });
+  const absl::Status crashed = HotModule<CounterApi>(slot.get())
+                                   .CallRestoring("misbehave", counter, [&](const CounterApi& api) {
+                                     api.misbehave(counter, Fault::kSegv);
+                                   });
   ASSERT_EQ(crashed.code(), absl::StatusCode::kAborted);
   ASSERT_EQ(FixtureVersion(*slot), 1);
 

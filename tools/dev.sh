@@ -31,12 +31,17 @@ stop_fast_path() {
   if [[ -n "$fast_dir" ]]; then rm -rf "$fast_dir"; fi
 }
 trap stop_fast_path EXIT
-# -debounce: ibazel waits this long after a save before building; its default is 100 ms.
+# -debounce: ibazel waits this long after a save before building; its default is 100 ms. With
+# the fast path, Bazel's build waits 300 ms, so that it does not take the second core from the
+# fast path's compile (on 2 cores that made the fast path 1.36 times the compiler's floor,
+# against 1.03 with 300 ms: tools/bench/RESULTS.md, section 6); without it, 20 ms.
 # HOTCC_DEBOUNCE overrides it, for tools/bench/edit_latency.py's comparison of values.
+default_debounce=300ms
+[[ -n "$fast_dir" ]] || default_debounce=20ms
 # -bazel_path: ibazel runs the workspace's shim (tools/bazel, which finds the real Bazel itself)
 # directly. /usr/bin/bazel would exec the same shim, but only after its own bash start-up, which
 # costs about 40 ms of every rebuild on the 2-core machine (tools/bench/RESULTS.md, benchmark 1).
-ibazel -debounce="${HOTCC_DEBOUNCE:-20ms}" -bazel_path="$PWD/tools/bazel" \
+ibazel -debounce="${HOTCC_DEBOUNCE:-$default_debounce}" -bazel_path="$PWD/tools/bazel" \
   run --config=hot //app -- "$@" &
 ibazel_pid=$!
 

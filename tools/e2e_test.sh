@@ -3,6 +3,8 @@
 # app) on a temporary copy of this workspace. It edits the copy as a developer would and checks
 # what the running app prints:
 #   1. an edit to libs/view and to libs/update shows up in the same process, the ticks going on;
+#      the view edit comes from the fast path, confirmed by Bazel; so does an edit of view.h; a
+#      fast-path build that Bazel's sandbox refuses (an undeclared header) is reverted;
 #   2. a compile error leaves the app running its last good code; fixing it recovers;
 #   3. an edit to app/ relaunches the app in place with its state;
 #   4. edits to State (a comment; a std::vector field added, retyped, removed) relaunch it in
@@ -29,6 +31,57 @@ check_hot_library_edits
 has_message '^hotcc: view: reloaded v[0-9]+ .*; live [0-9.]+ms after its build started \(build [0-9.]+ms, notify [0-9.]+ms, load [0-9.]+ms\)$' ||
   fail "the reload line does not say how long after its build started the module went live"
 ok "each reload says how long after its build started the module went live: $(grep -a -o 'live [0-9.]*ms after its build started.*' "$err" | tail -n 1)"
+
+# 1b. The fast path (tools/fast_path.py): the view edit above was loaded from its build, which
+#     Bazel's then confirmed; a header of the library's own package takes the same path; a build
+#     that Bazel refuses (an undeclared header, which the fast path cannot see) is reverted.
+has_message '^hotcc: view: reloaded v[0-9]+ from .*/libview\.so \(fast path\)' ||
+  fail "the view edit was not loaded from the fast path"
+has_message "^hotcc: view: Bazel's build is byte for byte v[0-9]+ from the fast path: confirmed" ||
+  fail "Bazel's build did not confirm the fast path's"
+ok "the view edit was loaded from the fast path's build, then confirmed by Bazel's"
+replace libs/view/view.h 'namespace hotcc::demo {
+' 'namespace hotcc::demo {
+
+inline constexpr char kE2eLinePrefix[] = "header tick ";
+'
+replace libs/view/view.cc 'return "e2e tick "' 'return kE2eLinePrefix'
+wait_for 60 "the view printing a header's constant" has_line '^header tick '
+loads="$(grep -a -c '^hotcc: view: reloaded v[0-9]* from .* (fast path)' "$err")"
+replace libs/view/view.h '"header tick "' '"header edit tick "'
+wait_for 60 "the header edit" has_line '^header edit tick '
+[[ "$(grep -a -c '^hotcc: view: reloaded v[0-9]* from .* (fast path)' "$err")" -gt "$loads" ]] ||
+  fail "the header edit was not loaded from the fast path"
+[[ "$(app_pid)" == "$pid" ]] || fail "the app restarted for a header edit"
+ok "an edit of libs/view/view.h reached the app through the fast path, in the same process"
+replace libs/view/view.cc 'return kE2eLinePrefix' 'return "e2e tick "'
+wait_for 60 "the view back to its e2e prefix" bash -c "tail -n 1 '$out' | grep -q '^e2e tick '"
+
+failures="$(grep -a -c 'the build failed' "$err" || true)"
+echo '#define E2E_UNDECLARED_PREFIX "undeclared tick "' >"$copy/libs/view/e2e_undeclared.h"
+replace libs/view/view.cc '#include <string>
+' '#include <string>
+
+#include "libs/view/e2e_undeclared.h"
+'
+replace libs/view/view.cc 'return "e2e tick "' 'return E2E_UNDECLARED_PREFIX'
+wait_for 60 "the fast path's build with an undeclared header" has_line '^undeclared tick '
+wait_for 120 "Bazel's refusal of the undeclared header" bash -c \
+  "[[ \$(grep -a -c 'the build failed' '$err') -gt $failures ]]"
+wait_for 10 "the revert to Bazel's last good build" has_message \
+  "^hotcc: view: Bazel's build failed, so v[0-9]+ from the fast path is not confirmed"
+wait_for 10 "the view back on Bazel's last good build" bash -c \
+  "tail -n 1 '$out' | grep -q '^e2e tick '"
+[[ "$(app_pid)" == "$pid" ]] || fail "the app restarted for the revert"
+ok "a fast-path build that Bazel refuses (undeclared header) is replaced by Bazel's last good one"
+replace libs/view/view.cc '
+#include "libs/view/e2e_undeclared.h"
+' ''
+replace libs/view/view.cc 'return E2E_UNDECLARED_PREFIX' 'return "e2e tick "'
+rm "$copy/libs/view/e2e_undeclared.h"
+builds="$(grep -a -c 'IBAZEL BUILD SUCCESS' "$err" || true)"
+wait_for 120 "the build after the undeclared header's removal" bash -c \
+  "[[ \$(grep -a -c 'IBAZEL BUILD SUCCESS' '$err') -gt $builds ]]"
 
 # 2. A compile error keeps the old code running; fixing it recovers.
 replace libs/view/view.cc 'return "e2e tick "' 'return "broken tick " +'
