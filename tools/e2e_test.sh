@@ -163,10 +163,13 @@ ok "an uncarriable State field is a compile error that names it; the app runs on
 
 # 5. Ctrl-C stops everything and leaves nothing behind.
 pid="$(app_pid)"
+fast_dir="$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^HOTCC_FAST_DIR=//p')"
+[[ -d "$fast_dir" ]] || fail "the app has no fast path directory (HOTCC_FAST_DIR='$fast_dir')"
 kill -INT -- "-$dev_pid"
 wait_for 30 "every process to stop" bash -c "! pgrep -g $dev_pid >/dev/null && ! kill -0 $pid 2>/dev/null"
 leftovers="$(ls -d "${TMPDIR:-/tmp}/hotcc-$pid-"* "${TMPDIR:-/tmp}/hotcc-state-"* 2>/dev/null || true)"
 [[ -z "$leftovers" ]] || fail "temporary files left behind: $leftovers"
+[[ ! -e "$fast_dir" ]] || fail "the fast path's directory $fast_dir is left behind"
 ok "Ctrl-C stops every process and leaves no temporary file"
 
 echo "e2e: $passed passed, 0 failed"
