@@ -14,12 +14,14 @@ bash tools/setup.sh
 # The fast path (tools/fast_path.py): on a save of a hot library's file, it runs Bazel's own
 # compile and link command lines for that module at once, and the app loads the result from
 # HOTCC_FAST_DIR (mktemp -d: 0700, removed at exit); Bazel's build of the same save follows and
-# confirms it, or replaces it (reload/hot_reloader.h). HOTCC_FAST_PATH=0 turns it off.
+# confirms it, or replaces it (reload/hot_reloader.h). HOTCC_FAST_PATH=0 turns it off;
+# HOTCC_FAST_PATH_VERBOSE=1 makes it say what it builds, and what it leaves to Bazel and why.
 fast_dir=""
 fast_pid=""
 if [[ "${HOTCC_FAST_PATH:-1}" != 0 ]]; then
   fast_dir="$(mktemp -d "${TMPDIR:-/tmp}/hotcc-fast.XXXXXX")"
-  python3 tools/fast_path.py --out_dir="$fast_dir" --target=//app &
+  python3 tools/fast_path.py --out_dir="$fast_dir" --target=//app \
+    ${HOTCC_FAST_PATH_VERBOSE:+--verbose} &
   fast_pid=$!
   export HOTCC_FAST_DIR="$fast_dir"
 fi

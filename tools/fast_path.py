@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The dev loop's fast path: builds the hot modules that a save touches, before Bazel does.
 
-    tools/fast_path.py --out_dir=DIR [--target=//app] [--verbose]
+    tools/fast_path.py --out_dir=DIR [--target=//app] [--workspace=.] [--verbose]
 
 (tools/dev.sh starts it beside ibazel and tells the app where DIR is, in HOTCC_FAST_DIR.)
 
@@ -42,7 +42,6 @@ import subprocess
 import sys
 import time
 
-WORKSPACE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Bazel runs every C++ action with this environment (--incompatible_strict_action_env), and
 # with PWD=/proc/self/cwd, which GCC writes into the debug information as the compile
 # directory: the same value keeps the fast object byte-identical to Bazel's.
@@ -204,7 +203,8 @@ class DepFiles:
 class Inotify:
     """The few calls of inotify(7) this tool needs, through libc."""
 
-    def __init__(self):
+    def __init__(self, workspace):
+        self.workspace = workspace
         self._libc = ctypes.CDLL(None, use_errno=True)
         self.fd = self._libc.inotify_init1(os.O_CLOEXEC)
         if self.fd < 0:
@@ -214,7 +214,7 @@ class Inotify:
     def watch(self, directory):
         if directory in self.directories.values():
             return
-        path = os.path.join(WORKSPACE, directory).encode()
+        path = os.path.join(self.workspace, directory).encode()
         descriptor = self._libc.inotify_add_watch(self.fd, path,
                                                   IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
         if descriptor >= 0:
@@ -242,14 +242,15 @@ def in_workspace(path):
 
 
 class FastPath:
-    def __init__(self, target, out_dir, verbose):
+    def __init__(self, workspace, target, out_dir, verbose):
+        self.workspace = workspace
         self.target = target
         self.out_dir = out_dir
         self.verbose = verbose
         self.execroot = None
         self.graph = None
         self.graph_stale = True
-        self.inotify = Inotify()
+        self.inotify = Inotify(workspace)
         self.dep_files = None
 
     def note(self, message):
@@ -262,13 +263,13 @@ class FastPath:
         started = time.monotonic()
         if self.execroot is None:
             self.execroot = subprocess.run(
-                bazel + ["info", "--config=hot", "execution_root"], cwd=WORKSPACE, check=True,
+                bazel + ["info", "--config=hot", "execution_root"], cwd=self.workspace, check=True,
                 capture_output=True, text=True).stdout.strip()
             self.dep_files = DepFiles(self.execroot, self.out_dir)
         query = subprocess.run(
             bazel + ["aquery", "--config=hot", "--include_param_files", "--output=jsonproto",
                      f"deps({self.target})"],
-            cwd=WORKSPACE, capture_output=True, text=True)
+            cwd=self.workspace, capture_output=True, text=True)
         if query.returncode != 0:
             say(f"cannot read the action graph of {self.target} (bazel aquery failed); "
                 "Bazel builds every change meanwhile")
@@ -402,7 +403,7 @@ class FastPath:
                 continue
             # Only files that exist and are regular (an editor's rename of its swap file, the
             # creation of a directory are not saves).
-            saved = {p for p in paths if os.path.isfile(os.path.join(WORKSPACE, p))}
+            saved = {p for p in paths if os.path.isfile(os.path.join(self.workspace, p))}
             if saved:
                 self.build(saved, started_ns)
 
@@ -412,11 +413,14 @@ def main():
     parser.add_argument("--out_dir", required=True,
                         help="a private directory for the objects and modules it builds")
     parser.add_argument("--target", default="//app", help="the hot app that ibazel runs")
+    parser.add_argument("--workspace", default=os.getcwd(),
+                        help="the workspace root (default: the current directory)")
     parser.add_argument("--verbose", action="store_true",
                         help="say what it builds and what it leaves to Bazel, and why")
     args = parser.parse_args()
     try:
-        FastPath(args.target, os.path.abspath(args.out_dir), args.verbose).run()
+        FastPath(os.path.abspath(args.workspace), args.target, os.path.abspath(args.out_dir),
+                 args.verbose).run()
     except KeyboardInterrupt:
         return 0
     return 0

@@ -560,7 +560,6 @@ def main():
     parser.add_argument("--cli_edits", type=int, default=10,
                         help="edits timed with a plain `bazel build` of each target")
     parser.add_argument("--json_out", default="", help="where to write the results as JSON")
-    parser.add_argument("--keep", action="store_true", help="keep the copy (debugging)")
     args = parser.parse_args()
     dev_debounce = dev_sh_debounce()
     debounces = [d for d in args.debounce.split(",") if d] or list(
