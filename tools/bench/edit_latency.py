@@ -182,17 +182,16 @@ def run(command, cwd, **kwargs):
     return subprocess.run(command, cwd=cwd, check=True, text=True, **kwargs)
 
 
-def dev_sh_debounce():
-    """tools/dev.sh's -debounce for ibazel: the headline row is the dev loop as it ships."""
+def dev_sh_debounces():
+    """tools/dev.sh's -debounce for ibazel with its fast path (the headline row: the dev loop as
+    it ships), and without it (HOTCC_FAST_PATH=0)."""
     with open(os.path.join(SOURCE_ROOT, "tools/dev.sh")) as dev_sh:
         text = dev_sh.read()
-    # The first default is the one with the fast path, which dev.sh runs unless told otherwise.
-    match = re.search(r"^default_debounce=(\S+)$", text, re.M)
-    if "HOTCC_DEBOUNCE:-$default_debounce" not in text:
-        match = None
-    if not match:
+    with_fast_path = re.search(r"^default_debounce=(\S+)$", text, re.M)
+    without = re.search(r"\|\| default_debounce=(\S+)$", text, re.M)
+    if not with_fast_path or not without or "HOTCC_DEBOUNCE:-$default_debounce" not in text:
         raise Failure("tools/dev.sh no longer takes HOTCC_DEBOUNCE; update this benchmark")
-    return match.group(1)
+    return with_fast_path.group(1), without.group(1)
 
 
 class Floor:
@@ -560,10 +559,11 @@ def main():
     parser.add_argument("--cli_edits", type=int, default=10,
                         help="edits timed with a plain `bazel build` of each target")
     parser.add_argument("--json_out", default="", help="where to write the results as JSON")
+    parser.add_argument("--keep", action="store_true", help="keep the copy (debugging)")
     args = parser.parse_args()
-    dev_debounce = dev_sh_debounce()
-    debounces = [d for d in args.debounce.split(",") if d] or list(
-        dict.fromkeys([dev_debounce, f"{dev_debounce} HOTCC_FAST_PATH=0"]))
+    dev_debounce, no_fast_path_debounce = dev_sh_debounces()
+    debounces = [d for d in args.debounce.split(",") if d] or [
+        dev_debounce, f"{no_fast_path_debounce} HOTCC_FAST_PATH=0"]
     kinds = [k for k in args.edit.split(",") if k]
     if not kinds or any(k not in EDITS for k in kinds):
         parser.error(f"--edit takes a comma-separated list of {', '.join(EDITS)}")
