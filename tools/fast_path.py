@@ -406,6 +406,9 @@ class FastPath:
             saved = {p for p in paths if os.path.isfile(os.path.join(self.workspace, p))}
             if saved:
                 self.build(saved, started_ns)
+                # A build (this one, or Bazel's first) may have named headers in new directories.
+                if not self.graph_stale:
+                    self.watch_graph()
 
 
 def main():
