@@ -93,6 +93,22 @@ std::vector<std::string> DirectoryLevels(absl::string_view directory) {
   return levels;
 }
 
+// Calls `on_event` with each event that the non-blocking inotify descriptor `fd` has queued,
+// until none is left.
+template <typename OnEvent>
+void ForEachEvent(int fd, OnEvent on_event) {
+  alignas(inotify_event) char buffer[16 * 1024];
+  while (true) {
+    const ssize_t length = read(fd, buffer, sizeof(buffer));
+    if (length <= 0) return;  // EAGAIN: drained.
+    for (ssize_t offset = 0; offset < length;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
+      offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+      on_event(event);
+    }
+  }
+}
+
 int ToPollTimeoutMs(absl::Duration remaining) {
   if (remaining <= absl::ZeroDuration()) return 0;
   // Round up, so that a wait never returns just before its deadline and spins.
@@ -210,46 +226,39 @@ HotReloader::WaitOutcome HotReloader::WaitUntil(absl::Time deadline, int wake_fd
 }
 
 void HotReloader::ReadFileEvents(absl::Time now) {
-  alignas(inotify_event) char buffer[16 * 1024];
   bool overflowed = false;
-  while (true) {
-    const ssize_t length = read(inotify_fd_, buffer, sizeof(buffer));
-    if (length <= 0) break;  // EAGAIN: drained.
-    for (ssize_t offset = 0; offset < length;) {
-      const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
-      offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      if ((event->mask & IN_Q_OVERFLOW) != 0) {
-        overflowed = true;
-        continue;
-      }
-      const absl::string_view name = event->len == 0 ? absl::string_view() : event->name;
-      const WatchChange gone = (event->mask & (IN_MOVE_SELF | IN_MOVED_FROM)) != 0
-                                   ? WatchChange::kMovedAway
-                                   : WatchChange::kRemoved;
-      for (const auto& watched : modules_) {
-        if (watched->watch_descriptor == event->wd) {
-          if ((event->mask & kGoneEvents) != 0) {
-            Rewatch(*watched, gone, now);
-          } else if (name.empty()) {
-            continue;
-          } else if (watched->WatchesDirectory()) {
-            if ((event->mask & kFileEvents) != 0 && name == watched->file_name) {
-              watched->MarkChanged(now);
-            }
-          } else if ((event->mask & kAppearEvents) != 0 &&
-                     name == watched->NameAt(watched->watch_level + 1)) {
-            Rewatch(*watched, WatchChange::kAppeared, now);
+  ForEachEvent(inotify_fd_, [&](const inotify_event* event) {
+    if ((event->mask & IN_Q_OVERFLOW) != 0) {
+      overflowed = true;
+      return;
+    }
+    const absl::string_view name = event->len == 0 ? absl::string_view() : event->name;
+    const WatchChange gone = (event->mask & (IN_MOVE_SELF | IN_MOVED_FROM)) != 0
+                                 ? WatchChange::kMovedAway
+                                 : WatchChange::kRemoved;
+    for (const auto& watched : modules_) {
+      if (watched->watch_descriptor == event->wd) {
+        if ((event->mask & kGoneEvents) != 0) {
+          Rewatch(*watched, gone, now);
+        } else if (name.empty()) {
+          continue;
+        } else if (watched->WatchesDirectory()) {
+          if ((event->mask & kFileEvents) != 0 && name == watched->file_name) {
+            watched->MarkChanged(now);
           }
-        } else if (watched->parent_descriptor == event->wd) {
-          if ((event->mask & kGoneEvents) != 0 ||
-              ((event->mask & (kAppearEvents | kLeaveEvents)) != 0 &&
-               name == watched->NameAt(watched->watch_level))) {
-            Rewatch(*watched, gone, now);
-          }
+        } else if ((event->mask & kAppearEvents) != 0 &&
+                   name == watched->NameAt(watched->watch_level + 1)) {
+          Rewatch(*watched, WatchChange::kAppeared, now);
+        }
+      } else if (watched->parent_descriptor == event->wd) {
+        if ((event->mask & kGoneEvents) != 0 ||
+            ((event->mask & (kAppearEvents | kLeaveEvents)) != 0 &&
+             name == watched->NameAt(watched->watch_level))) {
+          Rewatch(*watched, gone, now);
         }
       }
     }
-  }
+  });
   // The kernel has dropped events: any module may have changed (Reload() skips the ones whose
   // file is still the loaded one), and any directory may have gone or come back.
   if (overflowed) {
@@ -277,24 +286,17 @@ absl::Time FastBuildStarted(const std::string& module_path) {
 }  // namespace
 
 void HotReloader::ReadFastPathEvents(absl::Time now) {
-  alignas(inotify_event) char buffer[4096];
-  while (true) {
-    const ssize_t length = read(fast_path_fd_, buffer, sizeof(buffer));
-    if (length <= 0) break;  // EAGAIN: drained.
-    for (ssize_t offset = 0; offset < length;) {
-      const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
-      offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
-      if (event->len == 0) continue;
-      const absl::string_view name = event->name;
-      for (const auto& watched : modules_) {
-        const std::string& fast_path = watched->slot->spec().fast_path;
-        if (!fast_path.empty() && absl::EndsWith(fast_path, absl::StrCat("/", name))) {
-          // A refusal is logged by the slot.
-          watched->slot->ReloadFast(now, FastBuildStarted(fast_path)).IgnoreError();
-        }
+  ForEachEvent(fast_path_fd_, [&](const inotify_event* event) {
+    if (event->len == 0) return;
+    const absl::string_view name = event->name;
+    for (const auto& watched : modules_) {
+      const std::string& fast_path = watched->slot->spec().fast_path;
+      if (!fast_path.empty() && absl::EndsWith(fast_path, absl::StrCat("/", name))) {
+        // A refusal is logged by the slot.
+        watched->slot->ReloadFast(now, FastBuildStarted(fast_path)).IgnoreError();
       }
     }
-  }
+  });
 }
 
 absl::Status HotReloader::ArmWatch(Watched& watched) {
