@@ -56,6 +56,11 @@ wait_for 60 "the header edit" has_line '^header edit tick '
 ok "an edit of libs/view/view.h reached the app through the fast path, in the same process"
 replace libs/view/view.cc 'return kE2eLinePrefix' 'return "e2e tick "'
 wait_for 60 "the view back to its e2e prefix" bash -c "tail -n 1 '$out' | grep -q '^e2e tick '"
+# Bazel's build of it confirms it: the last good build, which the next step's failed build
+# goes back to.
+version="$(sed -n 's/^hotcc: view: reloaded \(v[0-9]*\) from .* (fast path).*/\1/p' "$err" | tail -n 1)"
+wait_for 120 "Bazel's build of the view back to its e2e prefix" has_message \
+  "^hotcc: view: Bazel's build is byte for byte $version from the fast path: confirmed"
 
 failures="$(grep -a -c 'the build failed' "$err" || true)"
 echo '#define E2E_UNDECLARED_PREFIX "undeclared tick "' >"$copy/libs/view/e2e_undeclared.h"
