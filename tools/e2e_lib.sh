@@ -47,7 +47,7 @@ e2e_cleanup() {
     for log_file in "${e2e_logs[@]}"; do
       [[ -f "$log_file" ]] || continue
       echo "--- $(basename "$log_file"):" >&2
-      grep -a -e '^hotcc:' -e 'ERROR' -e 'error:' -e 'FAILED' "$log_file" | tail -n 25 >&2 || true
+      grep -a -e 'hotcc:' -e 'ERROR' -e 'error:' -e 'FAILED' "$log_file" | tail -n 25 >&2 || true
     done
     echo "$e2e_name: $passed passed, 1 failed"
   fi
