@@ -192,8 +192,8 @@ class ModuleSlot {
   absl::StatusOr<std::unique_ptr<Version>> LoadVersion(const std::string& path,
                                                        absl::Time change_seen, LoadTimings& timings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Reload, ReloadFast, RevertUnconfirmed and RollBack under the lock; what happened, if
-  // anything, goes to `event`, which the caller hands to on_event_ once the lock is released.
+  // Reload, ReloadFast and RevertUnconfirmed under the lock; what happened, if anything, goes
+  // to `event`, which the caller hands to on_event_ once the lock is released.
   absl::Status ReloadLocked(const ReloadRequest& request, std::optional<ModuleEvent>& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the lock for ReloadLocked, then reports its event.
@@ -239,8 +239,8 @@ class ModuleSlot {
   // it are not reported again.
   std::optional<FileIdentity> last_refused_ ABSL_GUARDED_BY(mu_);
   absl::Status last_refusal_ ABSL_GUARDED_BY(mu_);
-  // The digest of the last version rolled back after a fault: the same bytes from the other
-  // origin (Bazel's build of the fast path's crashing one) are not loaded again either.
+  // The digest of the last version rolled back after a fault: the same bytes under another
+  // name (Bazel's build of the fast path's crashing one) are not loaded again either.
   std::optional<std::uint64_t> faulty_digest_ ABSL_GUARDED_BY(mu_);
   absl::Status faulty_refusal_ ABSL_GUARDED_BY(mu_);
   // The digests of the versions that fast-path builds replaced since Bazel last built or
