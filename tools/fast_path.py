@@ -84,11 +84,12 @@ class ModuleLink:
 
 
 def link_argv(action):
-    """The link's full command line: Bazel runs `gcc @params`, and aquery spells them out."""
+    """The link's full command line: Bazel runs `gcc @params`, and aquery (with
+    --include_param_files) spells them out."""
     argv = action["arguments"]
     params = action.get("paramFiles", [])
     if not params:
-        return argv
+        return [argv[0]] + [a for a in argv[1:] if not a.startswith("@")]
     return [argv[0]] + params[0]["arguments"]
 
 

@@ -56,6 +56,9 @@ import time
 import generated_workspace
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The floor replays Bazel's command lines as the dev loop's fast path does (tools/fast_path.py).
+sys.path.insert(0, os.path.join(SOURCE_ROOT, "tools"))
+import fast_path  # noqa: E402 (found through the path above)
 VIEW_SOURCE = "libs/view/view.cc"
 VIEW_HEADER = "libs/view/view.h"
 # For header edits, the copy's view.h gets this constant and view.cc prints it.
@@ -210,10 +213,7 @@ class Floor:
             if action["mnemonic"] == "CppCompile" and VIEW_SOURCE in argv:
                 compile_argv = argv
             elif action["mnemonic"] == "CppLink" and "-shared" in argv:
-                # Bazel runs the linker as `gcc @params`; aquery also spells the params out.
-                params = action.get("paramFiles", [])
-                link_argv = [argv[0]] + (params[0]["arguments"] if params else
-                                         [a for a in argv[1:] if not a.startswith("@")])
+                link_argv = fast_path.link_argv(action)
         if not compile_argv or not link_argv:
             raise Failure("bazel aquery shows no compile or link action for libview.so")
         obj = next(a for a in compile_argv if a.endswith(".pic.o") and not a.startswith("-"))
