@@ -109,6 +109,21 @@ void ForEachEvent(int fd, OnEvent on_event) {
   }
 }
 
+// When the fast path started the build at `module_path`: it writes the time, in Unix
+// nanoseconds, to <module_path>.started before it moves the module into place.
+absl::Time FastBuildStarted(const std::string& module_path) {
+  const int fd = open(absl::StrCat(module_path, ".started").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::InfinitePast();
+  char text[32] = {};
+  const bool read_all = read(fd, text, sizeof(text) - 1) > 0;
+  close(fd);
+  std::int64_t nanos = 0;
+  if (!read_all || !absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &nanos)) {
+    return absl::InfinitePast();
+  }
+  return absl::FromUnixNanos(nanos);
+}
+
 int ToPollTimeoutMs(absl::Duration remaining) {
   if (remaining <= absl::ZeroDuration()) return 0;
   // Round up, so that a wait never returns just before its deadline and spins.
@@ -265,25 +280,6 @@ void HotReloader::ReadFileEvents(absl::Time now) {
     for (const auto& watched : modules_) Rewatch(*watched, WatchChange::kOverflow, now);
   }
 }
-
-namespace {
-
-// When the fast path started the build at `module_path`: it writes the time, in Unix
-// nanoseconds, to <module_path>.started before it moves the module into place.
-absl::Time FastBuildStarted(const std::string& module_path) {
-  const int fd = open(absl::StrCat(module_path, ".started").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::InfinitePast();
-  char text[32] = {};
-  const bool read_all = read(fd, text, sizeof(text) - 1) > 0;
-  close(fd);
-  std::int64_t nanos = 0;
-  if (!read_all || !absl::SimpleAtoi(absl::StripAsciiWhitespace(text), &nanos)) {
-    return absl::InfinitePast();
-  }
-  return absl::FromUnixNanos(nanos);
-}
-
-}  // namespace
 
 void HotReloader::ReadFastPathEvents(absl::Time now) {
   ForEachEvent(fast_path_fd_, [&](const inotify_event* event) {

@@ -88,7 +88,7 @@ ModuleSlot::~ModuleSlot() {
 }
 
 absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
-    const std::string& path, absl::Time change_seen, LoadTimings& timings) {
+    const ReloadRequest& request, const std::string& path, LoadTimings& timings) {
   const absl::Time start = absl::Now();
   const ScopedFd source(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (source.get() < 0) return OpenError(errno, path);
@@ -96,15 +96,16 @@ absl::StatusOr<std::unique_ptr<ModuleSlot::Version>> ModuleSlot::LoadVersion(
   if (fstat(source.get(), &st) != 0) return PosixError(errno, "cannot stat", path);
   auto version = std::make_unique<Version>();
   version->source = IdentityOf(st);
-  if (change_seen != absl::InfinitePast()) {
-    timings.seen =
-        std::max(absl::ZeroDuration(), change_seen - absl::FromUnixNanos(version->source.mtime_ns));
+  if (request.change_seen != absl::InfinitePast()) {
+    timings.seen = std::max(absl::ZeroDuration(),
+                            request.change_seen - absl::FromUnixNanos(version->source.mtime_ns));
   }
 
   HOTCC_RETURN_IF_ERROR(ValidateSharedObject(source.get(), st.st_size, path));
   absl::StatusOr<std::uint64_t> digest = DigestFileContents(source.get(), st.st_size, path);
   if (!digest.ok()) return digest.status();
   version->digest = *digest;
+  if (current_ && KnownBuild(request, version->source, version->digest)) return nullptr;
   if (faulty_digest_ == version->digest) return faulty_refusal_;
   absl::StatusOr<UnloadHazards> hazards = ReadUnloadHazards(source.get(), st.st_size, path);
   if (!hazards.ok()) return hazards.status();
@@ -244,16 +245,10 @@ absl::Status ModuleSlot::ReloadUnderLock(const ReloadRequest& request) {
   return status;
 }
 
-bool ModuleSlot::KnownBuild(const ReloadRequest& request, const FileIdentity& identity) {
+bool ModuleSlot::KnownBuild(const ReloadRequest& request, const FileIdentity& identity,
+                            std::uint64_t digest) {
   const bool fast = request.origin == Origin::kFastPath;
-  if (!request.revert && identity == last_compared_) return true;
-  const std::string& path = fast ? spec_.fast_path : spec_.path;
-  const ScopedFd file(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  struct stat st;
-  if (file.get() < 0 || fstat(file.get(), &st) != 0) return false;  // The load says why.
-  const absl::StatusOr<std::uint64_t> digest = DigestFileContents(file.get(), st.st_size, path);
-  if (!digest.ok()) return false;
-  if (*digest == current_->digest) {
+  if (digest == current_->digest) {
     // Not loaded again: a second copy of the same build would be a version of its own, and the
     // rollback target of itself.
     current_->source = identity;
@@ -266,7 +261,7 @@ bool ModuleSlot::KnownBuild(const ReloadRequest& request, const FileIdentity& id
     return true;
   }
   if (!fast && !request.revert && current_->origin == Origin::kFastPath &&
-      absl::c_linear_search(superseded_digests_, *digest)) {
+      absl::c_linear_search(superseded_digests_, digest)) {
     last_compared_ = identity;
     log_(absl::StrCat(spec_.name, ": Bazel's build is of an earlier save; v", current_->number,
                       " from the fast path stays until Bazel's next build"));
@@ -294,10 +289,11 @@ absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
     return absl::OkStatus();
   }
   if (identity == last_refused_) return last_refusal_;
-  if (current_ && KnownBuild(request, identity)) return absl::OkStatus();
+  // Compared once (KnownBuild): Bazel's build of an earlier save is not read again.
+  if (!request.revert && identity == last_compared_) return absl::OkStatus();
 
   LoadTimings timings;
-  absl::StatusOr<std::unique_ptr<Version>> loaded = LoadVersion(path, request.change_seen, timings);
+  absl::StatusOr<std::unique_ptr<Version>> loaded = LoadVersion(request, path, timings);
   if (!loaded.ok()) {
     last_refused_ = identity_now();
     last_refusal_ = loaded.status();
@@ -309,6 +305,7 @@ absl::Status ModuleSlot::ReloadLocked(const ReloadRequest& request,
     event = ModuleEvent{ModuleEvent::Kind::kRefused, spec_.name, running, running, loaded.status()};
     return loaded.status();
   }
+  if (*loaded == nullptr) return absl::OkStatus();  // A build already known: see KnownBuild.
   std::unique_ptr<Version> next = *std::move(loaded);
   ++next_version_;
   const int previous = current_ ? current_->number : 0;

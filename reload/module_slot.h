@@ -189,8 +189,11 @@ class ModuleSlot {
     bool revert = false;
   };
 
-  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(const std::string& path,
-                                                       absl::Time change_seen, LoadTimings& timings)
+  // Loads `path` as the next version; null when its bytes are a build KnownBuild already knows
+  // (nothing is loaded then).
+  absl::StatusOr<std::unique_ptr<Version>> LoadVersion(const ReloadRequest& request,
+                                                       const std::string& path,
+                                                       LoadTimings& timings)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reload, ReloadFast and RevertUnconfirmed under the lock; what happened, if anything, goes
   // to `event`, which the caller hands to on_event_ once the lock is released.
@@ -198,11 +201,11 @@ class ModuleSlot {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the lock for ReloadLocked, then reports its event.
   absl::Status ReloadUnderLock(const ReloadRequest& request);
-  // Whether the file at `identity` needs no load: its bytes are the current version's (then
-  // Bazel's file confirms a fast-path build), or, while the current version is a fast-path
-  // build, an earlier build's (Bazel is a save behind; not with `request.revert`). Logs what
-  // it decided.
-  bool KnownBuild(const ReloadRequest& request, const FileIdentity& identity)
+  // Whether the file at `identity`, whose bytes have `digest`, needs no load: its bytes are the
+  // current version's (then Bazel's file confirms a fast-path build), or, while the current
+  // version is a fast-path build, an earlier build's (Bazel is a save behind; not with
+  // `request.revert`). Logs what it decided. Needs a current version.
+  bool KnownBuild(const ReloadRequest& request, const FileIdentity& identity, std::uint64_t digest)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RollBackLocked(int faulty_number, absl::string_view function,
                               const absl::Status& fault, bool restored,
