@@ -260,16 +260,15 @@ class FastPath:
 
     def load_graph(self):
         """Reads the action graph (waits while Bazel runs a build: it holds Bazel's lock)."""
-        bazel = ["bazel"]
         started = time.monotonic()
         if self.execroot is None:
             self.execroot = subprocess.run(
-                bazel + ["info", "--config=hot", "execution_root"], cwd=self.workspace, check=True,
+                ["bazel", "info", "--config=hot", "execution_root"], cwd=self.workspace, check=True,
                 capture_output=True, text=True).stdout.strip()
             self.dep_files = DepFiles(self.execroot, self.out_dir)
         query = subprocess.run(
-            bazel + ["aquery", "--config=hot", "--include_param_files", "--output=jsonproto",
-                     f"deps({self.target})"],
+            ["bazel", "aquery", "--config=hot", "--include_param_files", "--output=jsonproto",
+             f"deps({self.target})"],
             cwd=self.workspace, capture_output=True, text=True)
         if query.returncode != 0:
             say(f"cannot read the action graph of {self.target} (bazel aquery failed); "
